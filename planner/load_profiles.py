@@ -1,0 +1,133 @@
+"""Base-load shapes of industrial sites, derived from measured 15-minute load profiles.
+
+``derive_load_shapes(shared_data)`` reads the measured profiles in ``../shared/data/loads`` and
+returns mean-one shapes per day type and quarter-hour; the result is committed as
+``data/profiles/base_load_shapes.csv`` so that cases run without the raw files.
+``base_load_kw(site_base_load, day, period_minutes, n_periods)`` scales a shape to a site.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+SHAPES_FILE = PROJECT_ROOT / "data" / "profiles" / "base_load_shapes.csv"
+DAY_TYPES = ("weekday", "saturday", "sunday")
+
+# measured profile file -> (shape name, how to read it)
+_SOURCES = {
+    "metal_processing": "loads/metal_processing_2018_15min.csv",
+    "electroplating": "loads/electroplating_2017_15min.csv",
+    "steel_plant": "loads/steel_plant_2018_15min.csv",
+}
+
+
+def day_type(day) -> str:
+    """'weekday', 'saturday' or 'sunday' (French public holidays count as sundays)."""
+    day = pd.Timestamp(day)
+    if day.dayofweek == 6 or _is_french_holiday(day):
+        return "sunday"
+    return "saturday" if day.dayofweek == 5 else "weekday"
+
+
+def _easter(year: int) -> pd.Timestamp:
+    # Anonymous Gregorian algorithm (Meeus/Jones/Butcher)
+    a, b, c = year % 19, year // 100, year % 100
+    d, e = b // 4, b % 4
+    f = (b + 8) // 25
+    g = (b - f + 1) // 3
+    h = (19 * a + b - d - g + 15) % 30
+    i, k = c // 4, c % 4
+    ell = (32 + 2 * e + 2 * i - h - k) % 7
+    m = (a + 11 * h + 22 * ell) // 451
+    month = (h + ell - 7 * m + 114) // 31
+    day = (h + ell - 7 * m + 114) % 31 + 1
+    return pd.Timestamp(year=year, month=month, day=day)
+
+
+def _is_french_holiday(day: pd.Timestamp) -> bool:
+    fixed = {(1, 1), (5, 1), (5, 8), (7, 14), (8, 15), (11, 1), (11, 11), (12, 25)}
+    if (day.month, day.day) in fixed:
+        return True
+    easter = _easter(day.year)
+    movable = {easter + pd.Timedelta(days=n) for n in (1, 39, 50)}  # Monday, Ascension, Whit Monday
+    return day.normalize() in movable
+
+
+def _read_measured(shared_data: Path, name: str) -> pd.Series:
+    path = Path(shared_data) / _SOURCES[name]
+    if name == "steel_plant":
+        frame = pd.read_csv(path, encoding="utf-8-sig")
+        index = pd.to_datetime(frame["date"], format="%d/%m/%Y %H:%M")
+        # Usage_kWh per quarter-hour, stamped at the end of the quarter
+        series = pd.Series(frame["Usage_kWh"].to_numpy() * 4.0, index=index - pd.Timedelta(minutes=15))
+    else:
+        frame = pd.read_csv(path)
+        index = pd.to_datetime(frame["datetime"], utc=True).dt.tz_convert("Europe/Paris").dt.tz_localize(None)
+        series = pd.Series(frame.iloc[:, 1].to_numpy(dtype=float), index=index)
+    series = series[~series.index.duplicated()].sort_index()
+    return series
+
+
+def derive_load_shapes(shared_data) -> pd.DataFrame:
+    """Mean-one shapes: rows (profile, day_type, quarter 0..95), column ``factor``.
+
+    Each shape is the mean load of that day type and quarter-hour divided by the profile's mean
+    over the whole year, so ``mean_kw * factor`` has the site's mean over a typical year.
+    """
+    rows = []
+    for name in _SOURCES:
+        series = _read_measured(Path(shared_data), name)
+        frame = pd.DataFrame({"kw": series})
+        frame["day_type"] = [day_type(d) for d in frame.index.normalize()]
+        frame["quarter"] = frame.index.hour * 4 + frame.index.minute // 15
+        year_mean = frame["kw"].mean()
+        table = frame.groupby(["day_type", "quarter"])["kw"].mean() / year_mean
+        for (dt, q), value in table.items():
+            rows.append((name, dt, int(q), round(float(value), 5)))
+    return pd.DataFrame(rows, columns=["profile", "day_type", "quarter", "factor"])
+
+
+@lru_cache(maxsize=1)
+def _shapes() -> pd.DataFrame:
+    if not SHAPES_FILE.exists():
+        return pd.DataFrame(columns=["profile", "day_type", "quarter", "factor"])
+    return pd.read_csv(SHAPES_FILE)
+
+
+def available_profiles() -> list[str]:
+    return sorted(_shapes()["profile"].unique())
+
+
+def shape(profile: str, day, period_minutes: float, n_periods: int) -> np.ndarray:
+    """Mean-one factors for ``n_periods`` periods from midnight of ``day`` (days repeat by type)."""
+    if profile == "flat":
+        return np.ones(n_periods)
+    table = _shapes()
+    if profile not in set(table["profile"]):
+        raise KeyError(f"unknown base-load profile {profile!r}; available: {available_profiles() + ['flat']}")
+    start = pd.Timestamp(day).normalize()
+    out = np.empty(n_periods)
+    quarters_per_period = period_minutes / 15.0
+    for t in range(n_periods):
+        t0 = start + pd.Timedelta(minutes=period_minutes * t)
+        dtype = day_type(t0.normalize())
+        sub = table[(table.profile == profile) & (table.day_type == dtype)].set_index("quarter")["factor"]
+        q0 = t0.hour * 4 + t0.minute // 15
+        if quarters_per_period >= 1:
+            qs = [(q0 + k) % 96 for k in range(int(round(quarters_per_period)))]
+            out[t] = sub.reindex(qs).mean()
+        else:  # periods shorter than 15 minutes repeat the quarter's value
+            out[t] = sub.loc[q0]
+    return out
+
+
+def base_load_kw(base_load, day, period_minutes: float, n_periods: int) -> np.ndarray:
+    """Base load of a site per period (kW): explicit values, or mean_kw times its shape."""
+    if base_load.values_kw is not None:
+        return np.asarray(base_load.values_kw, dtype=float)
+    return base_load.mean_kw * shape(base_load.profile, day, period_minutes, n_periods)
