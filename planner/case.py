@@ -243,7 +243,11 @@ class Economics:
     battery_opex_eur_per_kwh_year: float = _f(5.0, ge=0)
     battery_cost_decline_per_year: float = _f(0.04, ge=0, lt=1, doc="replacement cost falls by this per year")
     generator_capex_eur_per_kw: float = _f(600.0, ge=0)
-    salvage: str = _f("linear", choices=("linear", "none"))
+    generator_opex_eur_per_kw_year: float = _f(15.0, ge=0)
+    pv_lifetime_years: float = _f(30.0, unit="year", gt=0, doc="for the linear salvage value")
+    wind_lifetime_years: float = _f(25.0, unit="year", gt=0, doc="for the linear salvage value")
+    generator_lifetime_years: float = _f(25.0, unit="year", gt=0, doc="for the linear salvage value")
+    salvage: str = _f("linear", choices=("linear", "none"), doc="end-of-horizon value: remaining life (battery: remaining SoH above end of life) times cost")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -649,3 +653,19 @@ def field_docs(cls=Case, prefix: str = "") -> list[tuple[str, str, str, str]]:
         if dataclasses.is_dataclass(inner):
             rows.extend(field_docs(inner, path + "."))
     return rows
+
+
+def case_format_markdown() -> str:
+    """The reference table of every case field (written to docs/case_format.md)."""
+    rows = ["# Case file format (TOML)", "",
+            "Generated from `planner/case.py` by `python -m planner.case > docs/case_format.md`; "
+            "`data/cases/default.toml` is a complete example. Unknown fields are errors; every "
+            "problem is reported at once with its path.", "",
+            "| field | type | unit | meaning |", "| --- | --- | --- | --- |"]
+    for path, tp, unit, doc in field_docs():
+        rows.append(f"| `{path}` | {tp} | {unit} | {doc} |")
+    return "\n".join(rows) + "\n"
+
+
+if __name__ == "__main__":
+    print(case_format_markdown(), end="")

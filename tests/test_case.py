@@ -146,3 +146,10 @@ def test_committed_shapes_match_a_fresh_derivation(shared_data, project_root):
     committed = pd.read_csv(project_root / "data" / "profiles" / "base_load_shapes.csv")
     assert len(fresh) == len(committed)
     assert np.allclose(fresh["factor"].to_numpy(), committed["factor"].to_numpy(), atol=1e-5)
+
+
+def test_format_documentation_is_up_to_date(project_root):
+    from planner.case import case_format_markdown
+
+    committed = (project_root / "docs" / "case_format.md").read_text()
+    assert committed == case_format_markdown(), "run: python -m planner.case > docs/case_format.md"

@@ -1,0 +1,49 @@
+"""Progress lines for long runs: iteration, bounds, gap and elapsed time, one aligned row each."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+
+def relative_gap(lower: float, upper: float) -> float:
+    """(upper - lower) / max(|upper|, 1e-9): the convention used for every reported gap."""
+    if lower is None or upper is None:
+        return float("inf")
+    return (upper - lower) / max(abs(upper), 1e-9)
+
+
+class Progress:
+    """Prints a header once and one row per update; silent when ``enabled`` is False."""
+
+    def __init__(self, title: str, enabled: bool = True, stream=None):
+        self.title = title
+        self.enabled = enabled
+        self.stream = stream or sys.stdout
+        self.start = time.perf_counter()
+        self._header = False
+
+    @property
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.start
+
+    def message(self, text: str) -> None:
+        if self.enabled:
+            print(f"[{self.elapsed:7.1f}s] {self.title}: {text}", file=self.stream, flush=True)
+
+    def update(self, iteration, lower=None, upper=None, **extra) -> None:
+        if not self.enabled:
+            return
+        if not self._header:
+            cols = ["iter", "lower bound", "upper bound", "gap", "time"] + list(extra)
+            print(f"{self.title}\n" + "  ".join(f"{c:>14}" for c in cols), file=self.stream, flush=True)
+            self._header = True
+        gap = relative_gap(lower, upper)
+        cells = [
+            f"{iteration:>14}",
+            f"{lower:>14.6g}" if lower is not None else f"{'-':>14}",
+            f"{upper:>14.6g}" if upper is not None else f"{'-':>14}",
+            f"{100 * gap:>13.3f}%" if gap != float("inf") else f"{'-':>14}",
+            f"{self.elapsed:>13.1f}s",
+        ] + [f"{v:>14.6g}" if isinstance(v, float) else f"{v!s:>14}" for v in extra.values()]
+        print("  ".join(cells), file=self.stream, flush=True)
