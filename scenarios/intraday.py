@@ -1,0 +1,150 @@
+"""Intraday top-up price p1 and resale price p2 around the day-ahead price p0, per scenario and hour.
+
+No public intraday price series is available to this project, so the premium and discount laws
+are parameters with documented default values (assumptions, to be calibrated by users who hold
+intraday data):
+
+    p1 = p0 + max(min_premium, premium_ratio * |p0|)          (buying a shortfall late costs more)
+    p2 = p0 - resale_fee - discount_ratio * |p0|              (selling a surplus late earns less)
+
+``premium_ratio`` and ``discount_ratio`` are lognormal with the given means and standard deviations
+(so they are >= 0), driven by standard-normal series that are AR(1) across hours
+(``hourly_correlation``) and correlated with each other (``premium_discount_correlation``). Hence
+p2 <= p0 <= p1 in every hour of every scenario: resale never pays more than buying.
+
+Rationale for the defaults: continuous intraday prices in France/Germany deviate from the
+day-ahead price by some 5-15 % of its level on average, with occasional large deviations
+(imbalance-driven); a buyer topping up at short notice pays the ask side, a seller of surplus
+receives the bid side and pays exchange/clearing or aggregator fees. The defaults (premium 10 % +/-
+8 %, at least 2 EUR/MWh; discount 10 % +/- 8 %; fee 1 EUR/MWh; hourly correlation 0.7) encode that
+order of magnitude; they are not fitted to data.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .scenario_set import ScenarioSet
+
+P0 = "p0_eur_per_mwh"
+P1 = "p1_eur_per_mwh"
+P2 = "p2_eur_per_mwh"
+
+
+def _lognormal_params(mean: float, std: float) -> tuple[float, float]:
+    """(mu, sigma) of the lognormal with the given mean (> 0) and standard deviation (>= 0)."""
+    sigma2 = np.log1p((std / mean) ** 2)
+    return float(np.log(mean) - sigma2 / 2), float(np.sqrt(sigma2))
+
+
+class IntradayResaleModel:
+    """p1 (intraday top-up) and p2 (resale) scenarios derived from p0 scenarios.
+
+    Parameters (all prices in EUR/MWh, ratios dimensionless)
+    ----------
+    premium_ratio_mean, premium_ratio_std : lognormal law of p1's premium as a fraction of |p0|.
+    min_premium_eur_per_mwh : floor of the premium p1 - p0 (bid-ask and transaction costs).
+    resale_discount_ratio_mean, resale_discount_ratio_std : lognormal law of the resale discount
+        as a fraction of |p0|.
+    resale_fee_eur_per_mwh : fixed fee deducted from every resold MWh.
+    hourly_correlation : lag-one-hour correlation (AR(1), in [0, 1)) of the normal series driving
+        the ratios within a scenario.
+    premium_discount_correlation : correlation in [-1, 1] between the premium and discount drivers
+        in the same hour (both widen when intraday markets are stressed).
+    """
+
+    def __init__(self, premium_ratio_mean: float = 0.10, premium_ratio_std: float = 0.08,
+                 min_premium_eur_per_mwh: float = 2.0, resale_discount_ratio_mean: float = 0.10,
+                 resale_discount_ratio_std: float = 0.08, resale_fee_eur_per_mwh: float = 1.0,
+                 hourly_correlation: float = 0.7, premium_discount_correlation: float = 0.5):
+        self.premium_ratio_mean = premium_ratio_mean
+        self.premium_ratio_std = premium_ratio_std
+        self.min_premium_eur_per_mwh = min_premium_eur_per_mwh
+        self.resale_discount_ratio_mean = resale_discount_ratio_mean
+        self.resale_discount_ratio_std = resale_discount_ratio_std
+        self.resale_fee_eur_per_mwh = resale_fee_eur_per_mwh
+        self.hourly_correlation = hourly_correlation
+        self.premium_discount_correlation = premium_discount_correlation
+
+    def _validate(self) -> None:
+        for name in ("premium_ratio_mean", "resale_discount_ratio_mean"):
+            v = getattr(self, name)
+            if not (np.isfinite(v) and v > 0):
+                raise ValueError(f"{name} must be > 0 (a fraction of |p0|, e.g. 0.1); got {v}")
+        for name in ("premium_ratio_std", "resale_discount_ratio_std", "min_premium_eur_per_mwh",
+                     "resale_fee_eur_per_mwh"):
+            v = getattr(self, name)
+            if not (np.isfinite(v) and v >= 0):
+                raise ValueError(f"{name} must be >= 0; got {v}")
+        if not 0 <= self.hourly_correlation < 1:
+            raise ValueError(f"hourly_correlation must be in [0, 1); got {self.hourly_correlation}")
+        if not -1 <= self.premium_discount_correlation <= 1:
+            raise ValueError("premium_discount_correlation must be in [-1, 1]; "
+                             f"got {self.premium_discount_correlation}")
+
+    def get_params(self, deep: bool = False) -> dict:
+        return {k: getattr(self, k) for k in (
+            "premium_ratio_mean", "premium_ratio_std", "min_premium_eur_per_mwh",
+            "resale_discount_ratio_mean", "resale_discount_ratio_std", "resale_fee_eur_per_mwh",
+            "hourly_correlation", "premium_discount_correlation")}
+
+    def fit(self, history=None) -> "IntradayResaleModel":
+        """Nothing to learn (no intraday data): validates the parameters, for API symmetry."""
+        self._validate()
+        return self
+
+    def expected_premium_eur_per_mwh(self, p0) -> np.ndarray:
+        """Closed-form E[p1 - p0] for given p0 values: E[max(m, a R)], R lognormal, a = |p0|.
+
+        E[max(m, aR)] = m P(R < k) + a e^(mu + s^2/2) Phi((mu + s^2 - ln k) / s), k = m / a.
+        """
+        from scipy.special import ndtr
+
+        self._validate()
+        a = np.abs(np.asarray(p0, dtype=float))
+        m = self.min_premium_eur_per_mwh
+        mu, s = _lognormal_params(self.premium_ratio_mean, self.premium_ratio_std)
+        mean_r = np.exp(mu + s**2 / 2)
+        if s == 0:
+            return np.maximum(m, a * mean_r)
+        if m == 0:
+            return a * mean_r
+        out = np.full(a.shape, float(m))
+        pos = a > 0
+        log_k = np.log(m / a[pos])
+        out[pos] = m * ndtr((log_k - mu) / s) + a[pos] * mean_r * ndtr((mu + s**2 - log_k) / s)
+        return out
+
+    def sample(self, p0_scenarios: ScenarioSet, random_state=None) -> ScenarioSet:
+        """The input scenarios with ``p1_eur_per_mwh`` and ``p2_eur_per_mwh`` added (same names)."""
+        self._validate()
+        if not isinstance(p0_scenarios, ScenarioSet):
+            raise TypeError("p0_scenarios must be a ScenarioSet holding 'p0_eur_per_mwh'")
+        if P0 not in p0_scenarios.variables:
+            raise KeyError(f"p0_scenarios lacks variable {P0!r}; it has {list(p0_scenarios.variables)}")
+        clash = [v for v in (P1, P2) if v in p0_scenarios.variables]
+        if clash:
+            raise ValueError(f"p0_scenarios already holds {clash}")
+        rng = np.random.default_rng(random_state)
+        p0 = p0_scenarios[P0]
+        n, T = p0.shape
+        phi = self.hourly_correlation
+        rho = self.premium_discount_correlation
+        e = rng.standard_normal((2, n, T))
+        e[1] = rho * e[0] + np.sqrt(1 - rho**2) * e[1]
+        x = np.empty_like(e)
+        x[:, :, 0] = e[:, :, 0]
+        scale = np.sqrt(1 - phi**2)
+        for t in range(1, T):
+            x[:, :, t] = phi * x[:, :, t - 1] + scale * e[:, :, t]
+        mu_p, s_p = _lognormal_params(self.premium_ratio_mean, self.premium_ratio_std)
+        mu_d, s_d = _lognormal_params(self.resale_discount_ratio_mean, self.resale_discount_ratio_std)
+        premium_ratio = np.exp(mu_p + s_p * x[0])
+        discount_ratio = np.exp(mu_d + s_d * x[1])
+        a = np.abs(p0)
+        p1 = p0 + np.maximum(self.min_premium_eur_per_mwh, premium_ratio * a)
+        p2 = p0 - self.resale_fee_eur_per_mwh - discount_ratio * a
+        values = np.concatenate([p0_scenarios.values, p1[:, :, None], p2[:, :, None]], axis=2)
+        return ScenarioSet(values, p0_scenarios.probabilities, p0_scenarios.variables + (P1, P2),
+                           p0_scenarios.names, p0_scenarios.period_hours, p0_scenarios.start,
+                           {**p0_scenarios.metadata, "intraday_model": self.get_params()})

@@ -1,0 +1,88 @@
+"""Intraday top-up (p1) and resale (p2) prices: ordering, means against hand calculations, seeds."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.stats import norm
+
+from scenarios.intraday import P0, P1, P2, IntradayResaleModel
+from scenarios.scenario_set import ScenarioSet
+
+
+def _p0_set(p0: np.ndarray) -> ScenarioSet:
+    n = p0.shape[0]
+    return ScenarioSet(p0[:, :, None], np.full(n, 1.0 / n), (P0,))
+
+
+@pytest.fixture(scope="module")
+def p0_paths():
+    rng = np.random.default_rng(0)
+    # prices of every sign, including exact zeros and spikes
+    base = rng.normal(40.0, 35.0, size=(1, 48))
+    base[0, :3] = [0.0, -20.0, 500.0]
+    return np.repeat(base, 4000, axis=0)
+
+
+def test_ordering_everywhere(p0_paths):
+    out = IntradayResaleModel(premium_ratio_std=0.3, resale_discount_ratio_std=0.3).sample(
+        _p0_set(p0_paths), random_state=1)
+    assert out.variables == (P0, P1, P2)
+    assert np.array_equal(out[P0], p0_paths)
+    assert np.all(out[P2] <= out[P0]) and np.all(out[P0] <= out[P1])
+    assert np.all(out[P1] - out[P0] >= 2.0)  # the minimum premium
+    assert np.all(out[P0] - out[P2] >= 1.0)  # the resale fee
+
+
+def test_mean_premium_and_discount_match_hand_calculation(p0_paths):
+    model = IntradayResaleModel(premium_ratio_mean=0.12, premium_ratio_std=0.1,
+                                min_premium_eur_per_mwh=3.0, resale_discount_ratio_mean=0.08,
+                                resale_discount_ratio_std=0.05, resale_fee_eur_per_mwh=1.5)
+    out = model.sample(_p0_set(p0_paths), random_state=2)
+    a = np.abs(p0_paths[0])
+    # hand calculation: R lognormal with mean 0.12, sd 0.1 -> s^2 = ln(1 + (0.1/0.12)^2)
+    s2 = np.log(1 + (0.1 / 0.12) ** 2)
+    mu, s = np.log(0.12) - s2 / 2, np.sqrt(s2)
+    with np.errstate(divide="ignore"):
+        k = np.log(3.0 / a)  # premium = max(3, a R): 3 when R < 3 / a
+        expected = np.where(a > 0, 3.0 * norm.cdf((k - mu) / s)
+                            + a * 0.12 * norm.cdf((mu + s2 - k) / s), 3.0)
+    assert np.allclose(model.expected_premium_eur_per_mwh(p0_paths[0]), expected)
+    premium = (out[P1] - out[P0]).mean(axis=0)
+    se = (out[P1] - out[P0]).std(axis=0) / np.sqrt(len(out)) + 1e-9
+    assert np.all(np.abs(premium - expected) < 5 * se)
+    assert abs(premium.mean() / expected.mean() - 1) < 0.01
+    discount = (out[P0] - out[P2]).mean(axis=0)
+    assert np.allclose(discount, 1.5 + 0.08 * a, rtol=0.02, atol=0.05)
+
+
+def test_without_floor_the_premium_is_the_ratio_mean(p0_paths):
+    model = IntradayResaleModel(premium_ratio_mean=0.2, premium_ratio_std=0.05,
+                                min_premium_eur_per_mwh=0.0)
+    out = model.sample(_p0_set(p0_paths), random_state=3)
+    ratio = (out[P1] - out[P0])[:, 3:] / np.abs(out[P0][:, 3:])
+    assert abs(ratio.mean() - 0.2) < 0.002
+    assert abs(ratio.std() - 0.05) < 0.002
+    # hourly correlation of the driving normal series: log-ratio lag-one correlation
+    x = np.log(ratio)
+    # (pooled over scenarios: every hour is N(mu, s), no small-sample bias of per-path estimates)
+    lag = np.corrcoef(x[:, 1:].ravel(), x[:, :-1].ravel())[0, 1]
+    assert abs(lag - 0.7) < 0.02
+
+
+def test_same_seed_same_output(p0_paths):
+    model = IntradayResaleModel()
+    a = model.sample(_p0_set(p0_paths[:10]), random_state=5)
+    b = model.sample(_p0_set(p0_paths[:10]), random_state=5)
+    c = model.sample(_p0_set(p0_paths[:10]), random_state=6)
+    assert np.array_equal(a.values, b.values) and not np.array_equal(a.values, c.values)
+
+
+def test_validation_messages(p0_paths):
+    with pytest.raises(ValueError, match="premium_ratio_mean must be > 0"):
+        IntradayResaleModel(premium_ratio_mean=0).sample(_p0_set(p0_paths[:2]))
+    with pytest.raises(ValueError, match="hourly_correlation must be in"):
+        IntradayResaleModel(hourly_correlation=1.0).fit()
+    with pytest.raises(KeyError, match="lacks variable 'p0_eur_per_mwh'"):
+        bad = ScenarioSet(np.zeros((2, 3, 1)), [0.5, 0.5], ("load_kw",))
+        IntradayResaleModel().sample(bad)
