@@ -220,6 +220,12 @@ class Contract:
 @dataclass(frozen=True, kw_only=True)
 class ScenarioSettings:
     day: str = _f("2019-06-12", doc="the day planned (ISO date); sets calendar and season")
+    mode: str = _f("procurement", choices=("procurement", "unconditional"),
+                   doc="procurement: p0 known (one curve for every scenario), p1, p2, PV and wind uncertain; "
+                       "unconditional: p0 uncertain too, jointly with PV and wind")
+    day_ahead_prices_eur_per_mwh: list[float] | None = _f(
+        None, unit="EUR/MWh", doc="the cleared day-ahead prices, one per hour (procurement mode); "
+                                  "default: the hourly median of the calibrated price model for the day")
     n_scenarios: int = _f(50, gt=0)
     seed: int = _f(0, ge=0)
     price_level_eur_per_mwh: float | None = _f(None, doc="rescale prices to this yearly mean")
@@ -502,6 +508,9 @@ def _check_site(site: Site, i: int, case: Case, profiles: set[str], turbines, pr
     if g is not None and g.min_load_kw > g.capacity_kw:
         problems.append(f"{p}.generator.min_load_kw = {g.min_load_kw} exceeds capacity_kw = {g.capacity_kw}")
     mg = site.microgrid
+    if len({w.turbine_type for w in mg.wind}) > 1:
+        problems.append(f"{p}.microgrid.wind: one turbine type per site (got {sorted({w.turbine_type for w in mg.wind})}); "
+                        "merge the entries or describe the second park as its own site")
     for j, w in enumerate(mg.wind):
         _check_turbine(w.turbine_type, f"{p}.microgrid.wind[{j}].turbine_type", turbines, problems)
     b = mg.battery
@@ -554,6 +563,16 @@ def validate(case: Case, problems: list[str] | None = None) -> Case:
         if key in pairs:
             problems.append(f"{lp}: a second link between {link.site_a!r} and {link.site_b!r}; merge their capacities")
         pairs.add(key)
+    sc = case.scenarios
+    if sc.day_ahead_prices_eur_per_mwh is not None and len(sc.day_ahead_prices_eur_per_mwh) != int(round(case.horizon_hours)):
+        problems.append(f"scenarios.day_ahead_prices_eur_per_mwh: has {len(sc.day_ahead_prices_eur_per_mwh)} values; "
+                        f"give one per hour of the horizon ({int(round(case.horizon_hours))})")
+    try:
+        import pandas as _pd
+
+        _pd.Timestamp(sc.day)
+    except (ValueError, TypeError):
+        problems.append(f"scenarios.day = {sc.day!r}: not a date; write it as YYYY-MM-DD")
     c = case.contract
     window_periods = c.demand_window_minutes / case.period_minutes
     if window_periods > 1 and abs(window_periods - round(window_periods)) > 1e-9:

@@ -170,13 +170,19 @@ class JointModel:
             z[:, t] = self.persistence_ * z[:, t - 1] + e[:, t] @ innov_root.T
         return z
 
-    def sample(self, n: int, start, days: int, random_state=None) -> ScenarioSet:
+    def sample(self, n: int, start, days: int, random_state=None, driven=None) -> ScenarioSet:
         """``n`` joint scenarios over ``days`` days from ``start`` (00:00 on the output clock).
 
         Each model generates ``days + 2`` days from the day before ``start`` on its own clock
         (metadata 'timezone' and 'wall_clock_24h' of its output), driven by its slice of the
         correlated latents; the hours are then mapped onto the output clock, so hour t of every
         variable is the same instant.
+
+        ``driven`` (optional) replaces the fitted models in the output by other models, each
+        driven by the latent of a fitted one: a mapping ``output name -> (model, fitted name)``,
+        e.g. ``{"pv:foundry": (pv_model_at_foundry, "pv")}``. Several sites then share the daily
+        weather level of the fitted model (sites close together), each with its own geometry
+        and its own within-day randomness.
         """
         self._check_fitted()
         if int(n) != n or n < 1:
@@ -194,12 +200,23 @@ class JointModel:
             wall = pd.date_range(first_day + pd.Timedelta(days=1), periods=days * 24, freq="h")
             targets = wall.tz_localize(self.timezone, ambiguous=np.zeros(len(wall), dtype=bool),
                                        nonexistent="shift_forward").tz_convert("UTC")
+        offsets, j = {}, 0
+        for name, cols in zip(self.models, self.latent_columns_):
+            offsets[name] = (j, len(cols))
+            j += len(cols)
+        if driven is None:
+            plan = [(name, model, name) for name, model in self.models.items()]
+        else:
+            plan = []
+            for out_name, (model, source) in driven.items():
+                if source not in offsets:
+                    raise ValueError(f"driven[{out_name!r}] names fitted model {source!r}; "
+                                     f"fitted models are {list(self.models)}")
+                plan.append((out_name, model, source))
         joined = None
-        j = 0
-        for name, model in self.models.items():
-            k = len(self.latent_columns_[list(self.models).index(name)])
+        for name, model, source in plan:
+            j, k = offsets[source]
             latent = z[:, :, j: j + k]
-            j += k
             latent = latent[:, :, 0] if k == 1 else latent
             out = model.sample(n, start=first_day, days=days + 2, random_state=rng, latent=latent)
             tz, wall_clock = _clock_of(out, "UTC")
@@ -211,7 +228,42 @@ class JointModel:
             joined = aligned if joined is None else joined.with_variables(aligned)
         start_stamp = targets[0] if self.timezone == "UTC" else pd.Timestamp(start).normalize()
         meta = {"model": "JointModel", "timezone": self.timezone,
-                WALL_CLOCK_KEY: self.timezone != "UTC", "models": list(self.models),
+                WALL_CLOCK_KEY: self.timezone != "UTC", "models": [p[0] for p in plan],
                 "latent_columns": self.columns_}
         return ScenarioSet(joined.values, joined.probabilities, joined.variables, joined.names,
                            joined.period_hours, start_stamp, meta)
+
+
+    # ------------------------------------------------------------------------- persistence
+    def to_dict(self) -> dict:
+        """Hyper-parameters and fitted dependence (not the models, which persist themselves)."""
+        self._check_fitted()
+        return {
+            "model": "JointModel",
+            "params": {"shrinkage": self.shrinkage, "persistence": self.persistence,
+                       "detrend": self.detrend, "timezone": self.timezone,
+                       "models": list(self.models)},
+            "fitted": {"correlation": self.correlation_.tolist(),
+                       "persistence": self.persistence_.tolist(),
+                       "innovation_covariance": self.innovation_covariance_.tolist(),
+                       "latent_columns": self.latent_columns_, "columns": self.columns_,
+                       "shrinkage": self.shrinkage_, "n_days": self.n_days_},
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict, models: dict) -> "JointModel":
+        """Rebuild from :meth:`to_dict` with the fitted ``models`` (same names, same order)."""
+        params = dict(data["params"])
+        names = params.pop("models")
+        if list(models) != names:
+            raise ValueError(f"models must be {names} in this order; got {list(models)}")
+        joint = cls(models, **params)
+        f = data["fitted"]
+        joint.correlation_ = np.asarray(f["correlation"], dtype=float)
+        joint.persistence_ = np.asarray(f["persistence"], dtype=float)
+        joint.innovation_covariance_ = np.asarray(f["innovation_covariance"], dtype=float)
+        joint.latent_columns_ = [list(c) for c in f["latent_columns"]]
+        joint.columns_ = list(f["columns"])
+        joint.shrinkage_ = f["shrinkage"]
+        joint.n_days_ = f["n_days"]
+        return joint
