@@ -28,34 +28,12 @@ _SOURCES = {
 
 def day_type(day) -> str:
     """'weekday', 'saturday' or 'sunday' (French public holidays count as sundays)."""
+    from scenarios.history import french_public_holidays
+
     day = pd.Timestamp(day)
-    if day.dayofweek == 6 or _is_french_holiday(day):
+    if day.dayofweek == 6 or day.date() in french_public_holidays([day.year]):
         return "sunday"
     return "saturday" if day.dayofweek == 5 else "weekday"
-
-
-def _easter(year: int) -> pd.Timestamp:
-    # Anonymous Gregorian algorithm (Meeus/Jones/Butcher)
-    a, b, c = year % 19, year // 100, year % 100
-    d, e = b // 4, b % 4
-    f = (b + 8) // 25
-    g = (b - f + 1) // 3
-    h = (19 * a + b - d - g + 15) % 30
-    i, k = c // 4, c % 4
-    ell = (32 + 2 * e + 2 * i - h - k) % 7
-    m = (a + 11 * h + 22 * ell) // 451
-    month = (h + ell - 7 * m + 114) // 31
-    day = (h + ell - 7 * m + 114) % 31 + 1
-    return pd.Timestamp(year=year, month=month, day=day)
-
-
-def _is_french_holiday(day: pd.Timestamp) -> bool:
-    fixed = {(1, 1), (5, 1), (5, 8), (7, 14), (8, 15), (11, 1), (11, 11), (12, 25)}
-    if (day.month, day.day) in fixed:
-        return True
-    easter = _easter(day.year)
-    movable = {easter + pd.Timedelta(days=n) for n in (1, 39, 50)}  # Monday, Ascension, Whit Monday
-    return day.normalize() in movable
 
 
 def _read_measured(shared_data: Path, name: str) -> pd.Series:
