@@ -28,9 +28,13 @@ def plot_fan(scenario_set, variables, path, title: str = "", observed: dict | No
     """One panel per variable: 5-95 % and 25-75 % bands, median, a few sample paths, observed values."""
     variables = list(variables)
     fig, axes = plt.subplots(len(variables), 1, figsize=(9, 2.6 * len(variables)), sharex=True, squeeze=False)
-    hours = np.arange(scenario_set.n_periods) * scenario_set.period_hours
+    hours = np.arange(scenario_set.n_periods + 1) * scenario_set.period_hours
+
+    def closed(a):  # repeat the last period's value so steps cover the whole horizon
+        return np.concatenate([a, a[..., -1:]], axis=-1)
+
     for ax, var in zip(axes[:, 0], variables):
-        values = scenario_set[var]
+        values = closed(scenario_set[var])
         q = weighted_quantiles(values, scenario_set.probabilities, [0.05, 0.25, 0.5, 0.75, 0.95])
         ax.fill_between(hours, q[0], q[4], color="tab:blue", alpha=0.18, step="post", label="5-95 %")
         ax.fill_between(hours, q[1], q[3], color="tab:blue", alpha=0.35, step="post", label="25-75 %")
@@ -38,7 +42,8 @@ def plot_fan(scenario_set, variables, path, title: str = "", observed: dict | No
         for i in range(min(n_paths, scenario_set.n_scenarios)):
             ax.step(hours, values[i], where="post", color="0.3", lw=0.6, alpha=0.6)
         if observed and var in observed:
-            ax.step(hours, observed[var], where="post", color="tab:red", lw=1.5, label="observed")
+            ax.step(hours, closed(np.asarray(observed[var])), where="post", color="tab:red", lw=1.5,
+                    label="observed")
         ax.set_ylabel(var, fontsize=8)
         ax.grid(alpha=0.3)
     axes[0, 0].legend(loc="upper left", fontsize=7, ncol=4)
