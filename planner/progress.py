@@ -5,12 +5,7 @@ from __future__ import annotations
 import sys
 import time
 
-
-def relative_gap(lower: float, upper: float) -> float:
-    """(upper - lower) / max(|upper|, 1e-9): the convention used for every reported gap."""
-    if lower is None or upper is None:
-        return float("inf")
-    return (upper - lower) / max(abs(upper), 1e-9)
+from planner.results import relative_gap
 
 
 class Progress:
