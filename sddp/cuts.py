@@ -1,0 +1,288 @@
+"""Cut storage (single-cut and multi-cut), Level-1 cut selection, and cut files
+in JSON following SDDP.jl's layout."""
+
+from __future__ import annotations
+
+import json
+
+import highspy
+import numpy as np
+
+__all__ = ["CutSet", "RowBook", "prepare_cuts", "write_cuts", "read_cuts"]
+
+INF = highspy.kHighsInf
+_I32 = np.int32
+
+
+class RowBook:
+    """The cut sets sharing one HiGHS model: deleting rows renumbers them all."""
+
+    def __init__(self, highs):
+        self.h = highs
+        self.sets = []
+
+    def delete(self, rows):
+        rows = np.sort(np.asarray(rows, dtype=_I32))
+        self.h.deleteRows(len(rows), rows)
+        for cs in self.sets:
+            r = cs.rows[: cs.n]
+            m = r >= 0
+            r[m] -= np.searchsorted(rows, r[m]).astype(_I32)
+
+
+class CutSet:
+    """Cuts ``theta >= intercept + coef @ x_out`` on one cost-to-go column.
+
+    Values are stored in the internal minimisation sense. With Level-1
+    selection a cut stays in the LP only if it is the highest cut at one or more
+    of the sampled trial points; other cuts are deleted from the LP (row index
+    -1) and come back if they become the highest at a new trial point.
+    """
+
+    def __init__(self, highs, theta_col, out_cols, book=None):
+        self.h = highs
+        self.book = book or RowBook(highs)
+        self.book.sets.append(self)
+        self.theta = int(theta_col)
+        self.out_cols = out_cols
+        self.n_states = len(out_cols)
+        self._idx = np.concatenate([[self.theta], out_cols]).astype(_I32)
+        self._vals = np.empty(self.n_states + 1)
+        self._vals[0] = 1.0
+        self.n = 0
+        cap = 16
+        self.intercepts = np.empty(cap)
+        self.coefs = np.empty((cap, self.n_states))
+        self.states = np.empty((cap, self.n_states))  # trial point of each cut
+        self.rows = np.empty(cap, dtype=_I32)
+        self.active = np.empty(cap, dtype=bool)
+        self.points = np.empty((cap, self.n_states))  # sampled states for selection
+        self.n_points = 0
+        # Level-1 bookkeeping: best cut and its height at each point, points won per cut
+        self.best_val = np.empty(cap)
+        self.best_idx = np.empty(cap, dtype=np.int64)
+        self.count = np.zeros(cap, dtype=np.int64)
+        self._sel_n = 0  # cuts and points already taken into account
+        self._sel_p = 0
+
+    @property
+    def n_active(self):
+        return int(self.active[: self.n].sum())
+
+    def _grow(self):
+        cap = 2 * len(self.intercepts)
+        for name in ("intercepts", "rows", "active"):
+            old = getattr(self, name)
+            new = np.empty(cap, dtype=old.dtype)
+            new[: self.n] = old[: self.n]
+            setattr(self, name, new)
+        for name in ("coefs", "states"):
+            old = getattr(self, name)
+            new = np.empty((cap, self.n_states))
+            new[: self.n] = old[: self.n]
+            setattr(self, name, new)
+
+    def add(self, intercept, coef, state):
+        """Add a cut row ``theta - coef @ x_out >= intercept``."""
+        if self.n == len(self.intercepts):
+            self._grow()
+        i = self.n
+        self.intercepts[i] = intercept
+        self.coefs[i] = coef
+        self.states[i] = state
+        self.n = i + 1
+        self._insert(i)
+
+    def _insert(self, i):
+        h = self.h
+        self.active[i] = True
+        self.rows[i] = h.getNumRow()
+        vals = self._vals
+        np.negative(self.coefs[i], out=vals[1:])
+        h.addRow(float(self.intercepts[i]), INF, self.n_states + 1, self._idx, vals)
+
+    def add_point(self, x):
+        if self.n_points == len(self.points):
+            cap = 2 * len(self.points)
+            new = np.empty((cap, self.n_states))
+            new[: self.n_points] = self.points[: self.n_points]
+            self.points = new
+            for name in ("best_val", "best_idx"):
+                old = getattr(self, name)
+                grown = np.empty(cap, dtype=old.dtype)
+                grown[: self.n_points] = old[: self.n_points]
+                setattr(self, name, grown)
+        self.points[self.n_points] = x
+        self.n_points += 1
+
+    def select(self, tol=1e-9):
+        """Level-1 selection, incremental (as SDDP.jl): new cuts are compared at
+        the known points, new points against all cuts; a cut stays in the LP iff
+        it is the highest at one point or more. Cost O((cuts + points) * states)
+        per new cut instead of O(cuts * points * states)."""
+        n, p = self.n, self.n_points
+        c0, p0 = self._sel_n, self._sel_p
+        if n == 0 or p == 0 or (c0 == n and p0 == p):
+            return
+        if len(self.count) < len(self.intercepts):
+            grown = np.zeros(len(self.intercepts), dtype=np.int64)
+            grown[: len(self.count)] = self.count
+            self.count = grown
+        count = self.count
+        count[c0:n] = 0
+        best_val, best_idx = self.best_val, self.best_idx
+        if c0 < n and p0 > 0:  # new cuts at the old points
+            H = self.coefs[c0:n] @ self.points[:p0].T
+            H += self.intercepts[c0:n, None]
+            j = H.argmax(axis=0)
+            hv = H[j, np.arange(p0)]
+            old = best_val[:p0]
+            better = np.flatnonzero(hv > old + tol * np.maximum(1.0, np.abs(old)))
+            if len(better):
+                np.subtract.at(count, best_idx[better], 1)
+                best_idx[better] = c0 + j[better]
+                best_val[better] = hv[better]
+                np.add.at(count, best_idx[better], 1)
+        if p0 < p:  # new points against every cut (ties: the oldest cut)
+            H = self.coefs[:n] @ self.points[p0:p].T
+            H += self.intercepts[:n, None]
+            j = H.argmax(axis=0)
+            best_idx[p0:p] = j
+            best_val[p0:p] = H[j, np.arange(p - p0)]
+            np.add.at(count, j, 1)
+        self._sel_n, self._sel_p = n, p
+        keep = count[:n] > 0
+        active = self.active[:n]
+        drop = np.flatnonzero(active & ~keep)
+        if len(drop):
+            rows = self.rows[drop].copy()
+            self.rows[drop] = -1
+            active[drop] = False
+            self.book.delete(rows)
+        for i in np.flatnonzero(keep & ~active):
+            self._insert(i)
+
+    def value(self, x):
+        """Height of the cut approximation at ``x`` (active cuts only)."""
+        n = self.n
+        if n == 0:
+            return -np.inf
+        h = self.intercepts[:n] + self.coefs[:n] @ np.asarray(x, dtype=float)
+        return float(h[self.active[:n]].max())
+
+
+def prepare_cuts(graph, cut_type="single"):
+    """Add the cost-to-go columns (and multi-cut risk-set rows) once."""
+    if cut_type not in ("single", "multi"):
+        raise ValueError("cut_type must be 'single' or 'multi'")
+    if graph.cut_type is not None:
+        if graph.cut_type != cut_type:
+            raise ValueError(f"the policy already uses {graph.cut_type!r} cuts")
+        return
+    lb = graph.theta_bound
+    for nd in graph.nodes:
+        if not nd.children:
+            continue
+        h = nd.sp.highs
+        nd.theta = h.getNumCol()
+        # multi-cut: the aggregate is bounded through the risk-set rows
+        h.addVar(lb if cut_type == "single" else -INF, INF)
+        h.changeColCost(nd.theta, 1.0)
+        book = RowBook(h)
+        if cut_type == "single":
+            nd.cuts = [CutSet(h, nd.theta, nd.out_cols, book)]
+        else:
+            nd.realizations = []
+            for c, pc in nd.children:
+                probs = graph.nodes[c].sp.noise_probs
+                for k, pk in enumerate(probs):
+                    nd.realizations.append((c, k, pc * pk))
+            K = len(nd.realizations)
+            first = h.getNumCol()
+            h.addVars(K, np.full(K, lb), np.full(K, INF))
+            nd.theta_k = np.arange(first, first + K, dtype=_I32)
+            nd.cuts = [CutSet(h, col, nd.out_cols, book) for col in nd.theta_k]
+            nd.risk_set_cuts = []
+            add_risk_set_cut(nd, np.array([r[2] for r in nd.realizations]))
+    graph.cut_type = cut_type
+
+
+def add_risk_set_cut(nd, q, tol=1e-10):
+    """Multi-cut: add ``theta >= sum_k q_k theta_k`` unless already present."""
+    for old in nd.risk_set_cuts:
+        if np.max(np.abs(old - q)) <= tol:
+            return False
+    h = nd.sp.highs
+    K = len(q)
+    idx = np.concatenate([[nd.theta], nd.theta_k]).astype(_I32)
+    vals = np.concatenate([[1.0], -np.asarray(q, dtype=float)])
+    h.addRow(0.0, INF, K + 1, idx, vals)
+    nd.risk_set_cuts.append(np.array(q, dtype=float))
+    return True
+
+
+def _cut_dict(graph, cs, i, names):
+    s = graph.sign
+    return {
+        "intercept": s * float(cs.intercepts[i]),
+        "coefficients": {n: s * float(v) for n, v in zip(names, cs.coefs[i])},
+        "state": {n: float(v) for n, v in zip(names, cs.states[i])},
+    }
+
+
+def write_cuts(graph, path, only_active=True):
+    """Write the cuts to JSON: a list of nodes, each ``{"node", "single_cuts",
+    "multi_cuts", "risk_set_cuts"}``; cuts are ``{intercept, coefficients,
+    state}`` in the problem's objective sense (as SDDP.jl's ``write_cuts_to_file``)."""
+    names = graph.state_names
+    out = []
+    for nd in graph.nodes:
+        entry = {"node": str(nd.key), "single_cuts": [], "multi_cuts": [], "risk_set_cuts": []}
+        if nd.cuts:
+            if graph.cut_type == "single":
+                cs = nd.cuts[0]
+                for i in range(cs.n):
+                    if cs.active[i] or not only_active:
+                        entry["single_cuts"].append(_cut_dict(graph, cs, i, names))
+            else:
+                for k, cs in enumerate(nd.cuts):
+                    for i in range(cs.n):
+                        if cs.active[i] or not only_active:
+                            d = _cut_dict(graph, cs, i, names)
+                            d["realization"] = k + 1
+                            entry["multi_cuts"].append(d)
+                entry["risk_set_cuts"] = [[float(v) for v in q] for q in nd.risk_set_cuts]
+        out.append(entry)
+    with open(path, "w") as f:
+        json.dump(out, f, indent=1)
+
+
+def read_cuts(graph, path):
+    """Load cuts written by :func:`write_cuts` into a (fresh) policy graph."""
+    with open(path) as f:
+        data = json.load(f)
+    multi = any(e.get("multi_cuts") for e in data)
+    prepare_cuts(graph, "multi" if multi else "single")
+    by_name = {str(nd.key): nd for nd in graph.nodes}
+    names = graph.state_names
+    s = graph.sign
+    for e in data:
+        nd = by_name.get(e["node"])
+        if nd is None:
+            raise KeyError(f"node {e['node']!r} of the cut file is not in the graph")
+        cuts = list(e.get("single_cuts", []))
+        if (cuts or e.get("multi_cuts")) and not nd.cuts:
+            raise ValueError(f"node {e['node']!r} has no children but cuts in the file")
+        for c in cuts:
+            coef = np.array([s * c["coefficients"][n] for n in names])
+            st = np.array([c["state"][n] for n in names])
+            nd.cuts[0].add(s * c["intercept"], coef, st)
+            nd.cuts[0].add_point(st)
+        for c in e.get("multi_cuts", []):
+            k = int(c["realization"]) - 1
+            coef = np.array([s * c["coefficients"][n] for n in names])
+            st = np.array([c["state"][n] for n in names])
+            nd.cuts[k].add(s * c["intercept"], coef, st)
+            nd.cuts[k].add_point(st)
+        for q in e.get("risk_set_cuts", []):
+            add_risk_set_cut(nd, np.asarray(q, dtype=float))
