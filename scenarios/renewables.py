@@ -17,21 +17,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .metrics import as_generator  # noqa: F401  (the models import it from here)
+
 HOURS_PER_DAY = 24
 
 
 # -- randomness and checks ------------------------------------------------------------------------
-def as_generator(random_state) -> np.random.Generator:
-    """A numpy Generator from ``random_state`` (int, None or Generator); same seed, same stream."""
-    if isinstance(random_state, np.random.Generator):
-        return random_state
-    if random_state is None or isinstance(random_state, (int, np.integer)):
-        return np.random.default_rng(random_state)
-    raise TypeError(
-        f"random_state must be an int, None or a numpy Generator; got {type(random_state).__name__}"
-    )
-
-
 def check_range(name: str, value, low: float, high: float, *, high_open: bool = False,
                 low_open: bool = False) -> float:
     """``value`` as a float, or a ValueError naming ``name`` and the allowed interval."""

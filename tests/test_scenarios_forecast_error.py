@@ -1,7 +1,6 @@
 """Tests of scenarios.forecast_error: conditional scenarios of France's PV and wind output given the
 day-ahead forecast, fitted on 2015 and judged on 2016 (energy score, rank histograms)."""
 
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -14,15 +13,7 @@ from scenarios.renewables import (france_forecast_capacity_factors, read_entsoe_
                                   read_windpowerlib_example, rolling_bias_corrected)
 from scenarios.wind import WindModel
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 UTC_2016 = pd.date_range("2016-01-01", periods=366 * 24, freq="h", tz="UTC")
-
-
-@pytest.fixture(scope="module")
-def shared_data():
-    if not DATA.is_dir():
-        pytest.skip("../shared/data is absent")
-    return DATA
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,5 @@
 """Tests of scenarios.pv: physics against hand calculations, realism against France's PV statistics."""
 
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -9,14 +8,6 @@ import pytest
 from scenarios.pv import FRANCE_PV_SITE, PVModel
 from scenarios.renewables import OUESSANT_SITE, read_france_capacity_factors, read_ouessant
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-
-
-@pytest.fixture(scope="module")
-def shared_data():
-    if not DATA.is_dir():
-        pytest.skip("../shared/data is absent")
-    return DATA
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,5 @@
 """Tests of scenarios.wind: power curves and height profile by hand, realism against France's onshore wind."""
 
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -9,14 +8,6 @@ import pytest
 from scenarios.renewables import read_france_capacity_factors, read_windpowerlib_example
 from scenarios.wind import WindModel, power_curve, turbine_types
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-
-
-@pytest.fixture(scope="module")
-def shared_data():
-    if not DATA.is_dir():
-        pytest.skip("../shared/data is absent")
-    return DATA
 
 
 @pytest.fixture(scope="module")
