@@ -1,0 +1,634 @@
+"""The SDDP model of the hour-by-hour battery policy: one stage per period, a Markov lattice of
+(day-ahead, intraday and resale prices, PV, wind) as the policy graph, batteries and the running
+import peak as states.
+
+Stage model (period t, lattice node k; powers in kW averaged over the period, costs in EUR):
+
+* states: the state of charge ``soc:<site>`` (kWh) of every battery, and ``peak_kw``, the running
+  maximum of the contract's net grid import (``peak' >= peak``, ``peak' >= import_t``); the
+  overrun charge f3 * max(0, peak - threshold * P) is paid at the last stage: exact and convex
+  (a tie-breaking cost of 1e-7 EUR per kW and period keeps ``peak'`` at the running maximum
+  where the cuts are still flat in the peak; without it an untrained policy may raise the peak
+  state to its upper bound at no apparent cost and pay the overrun at the end).
+  The demand window (15 min) is shorter than an hour: the power is taken flat within a period, so
+  the window average equals the period average.
+* per site: battery charge/discharge (efficiencies, power, SoC bounds), generator output in
+  [0, capacity] (continuous relaxation: min load, start-up cost and on/off are ignored inside SDDP),
+  grid flow within the connection, PV/wind curtailment, unserved load at the value of lost load;
+  links carry power both ways within their capacity, losing ``loss_fraction`` on the way.
+* contract: sum of site grid flows = day-ahead purchase (fixed) + intraday purchase (price p1)
+  - resale (price p2); energy charge f2 on the positive net import; optional hard ``peak_cap_kw``.
+* terminal: SoC below the end-of-day target (``final_soc_min_fraction``, default the initial SoC)
+  costs ``terminal_penalty_eur_per_mwh`` per MWh short (a penalty keeps complete recourse).
+
+The day-ahead energy cost (p0 times the fixed purchases) and the monthly demand charge f1 * P do not
+depend on any hourly decision; they are left out of the SDDP objective and reported separately.
+Material stocks are not states: the production schedule is fixed (``FixedSchedule``).
+Simultaneous charge and discharge is not excluded (an LP); it only pays at negative prices.
+
+Training helpers: the cost-to-go bound given to the engine is the least suffix sum of each stage's
+least cost over all incoming states (not a loose constant), and :func:`add_initial_cuts` loads one
+flat cut per node, E[sum of the later stages' least costs | node], through a cut file, so the lower
+bound starts near the unavoidable cost. On observed paths (simulation, real days) each period is
+mapped to the nearest reachable lattice node (standardised distance) and the node's subproblem is
+solved with the observed values (:meth:`PolicyModel.paths`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from planner.case import Case
+from planner.load_profiles import base_load_kw
+from planner.policy.fixed_schedule import FixedSchedule
+
+#: Value of lost load (EUR/MWh): the order of magnitude of the cost of unserved energy behind
+#: France's 3-hour loss-of-load expectation standard (RTE uses about 20,000 EUR/MWh).
+VALUE_OF_LOST_LOAD_EUR_PER_MWH = 20_000.0
+#: Penalty per MWh of state of charge short of the end-of-day target.
+TERMINAL_PENALTY_EUR_PER_MWH = 1_000.0
+
+#: Cost per kW of the running peak per period: breaks ties so that peak' is the running maximum
+#: (adds at most 1e-7 * periods * peak EUR, e.g. 0.02 EUR on the default case).
+PEAK_TIE_BREAK_EUR_PER_KW = 1e-7
+
+P0, P1, P2 = "p0_eur_per_mwh", "p1_eur_per_mwh", "p2_eur_per_mwh"
+INF = float("inf")
+
+
+def policy_scenarios(case: Case, n_scenarios: int, seed: int = 0):
+    """Day paths of the case's uncertain inputs from ``planner.scenario_inputs.case_scenarios``."""
+    try:
+        from planner.scenario_inputs import case_scenarios
+    except ImportError as exc:
+        raise RuntimeError(
+            "planner.scenario_inputs.case_scenarios is not available yet; pass scenarios= "
+            "(a ScenarioSet with p0/p1/p2 and pv_kw_per_kwp:/wind_kw_per_turbine: variables)") from exc
+    return case_scenarios(case, n_scenarios, seed)
+
+
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class PolicyInputs:
+    """Everything the stage model needs, as arrays (sites in case order)."""
+
+    case: Case
+    schedule: FixedSchedule
+    period_hours: float
+    load_kw: np.ndarray                 # (T, N) base + lines
+    day_ahead_kw: np.ndarray            # (T,)
+    variables: tuple                    # names of the uncertain variables used (lattice order)
+    pv_kwp: np.ndarray                  # (N,)
+    pv_index: list                      # per site: index in variables or None
+    turbines: np.ndarray                # (N,)
+    wind_index: list
+    battery: list                       # per site: dict or None
+    generator: list                     # per site: (capacity_kw, fuel EUR/MWh) or None
+    connection_kw: np.ndarray           # (N,)
+    links: list                         # (a, b, capacity_kw, loss_fraction)
+    energy_charge_eur_per_kwh: float
+    overrun_charge_eur_per_kw: float
+    overrun_threshold_kw: float
+    peak_cap_kw: float | None
+    value_of_lost_load_eur_per_mwh: float = VALUE_OF_LOST_LOAD_EUR_PER_MWH
+    terminal_penalty_eur_per_mwh: float = TERMINAL_PENALTY_EUR_PER_MWH
+    notes: list = field(default_factory=list)
+
+    @property
+    def n_periods(self) -> int:
+        return self.load_kw.shape[0]
+
+    @property
+    def n_sites(self) -> int:
+        return self.load_kw.shape[1]
+
+    @property
+    def site_names(self) -> tuple:
+        return self.case.site_names
+
+    @property
+    def battery_sites(self) -> list:
+        return [i for i, b in enumerate(self.battery) if b is not None]
+
+    @property
+    def trade_cap_kw(self) -> float:
+        return float(np.sum(self.connection_kw)) + float(np.max(self.day_ahead_kw, initial=0.0))
+
+    def renewables_kw(self, values) -> np.ndarray:
+        """(…, N) renewable output of each site for value vectors (…, V)."""
+        values = np.asarray(values, dtype=float)
+        out = np.zeros(values.shape[:-1] + (self.n_sites,))
+        for i in range(self.n_sites):
+            if self.pv_index[i] is not None:
+                out[..., i] += self.pv_kwp[i] * np.maximum(values[..., self.pv_index[i]], 0.0)
+            if self.wind_index[i] is not None:
+                out[..., i] += self.turbines[i] * np.maximum(values[..., self.wind_index[i]], 0.0)
+        return out
+
+    def index(self, name: str) -> int:
+        return self.variables.index(name)
+
+    def initial_soc_kwh(self) -> np.ndarray:
+        return np.array([b["soc0"] for b in self.battery if b is not None])
+
+    def day_ahead_cost_eur(self, p0_paths) -> np.ndarray:
+        """Cost of the fixed day-ahead purchases on price paths (…, T)."""
+        return np.asarray(p0_paths) @ self.day_ahead_kw * self.period_hours / 1000.0
+
+    def demand_charge_eur(self) -> float:
+        c = self.case.contract
+        days = self.case.horizon_hours / 24.0
+        return c.demand_charge_eur_per_kw_month * c.subscribed_power_kw * days / c.billing_period_days
+
+
+def policy_inputs(case: Case, schedule: FixedSchedule | None = None, scenarios=None,
+                  site_weather: dict | None = None,
+                  value_of_lost_load_eur_per_mwh: float = VALUE_OF_LOST_LOAD_EUR_PER_MWH,
+                  terminal_penalty_eur_per_mwh: float = TERMINAL_PENALTY_EUR_PER_MWH) -> PolicyInputs:
+    """Arrays of the stage model from a case and a fixed schedule (the rule schedule by default).
+
+    ``site_weather`` maps a site name to the site whose PV/wind variables it uses (default: itself);
+    the benchmark uses it for replicated sites.
+    """
+    if not isinstance(case, Case):
+        raise TypeError(f"case must be a planner.case.Case; got {type(case).__name__}")
+    for name, value in (("value_of_lost_load_eur_per_mwh", value_of_lost_load_eur_per_mwh),
+                        ("terminal_penalty_eur_per_mwh", terminal_penalty_eur_per_mwh)):
+        if not (np.isfinite(value) and value > 0):
+            raise ValueError(f"{name} = {value}: must be a positive finite number")
+    site_weather = dict(site_weather or {})
+    for k, v in site_weather.items():
+        if k not in case.site_names:
+            raise ValueError(f"site_weather key {k!r}: no such site; sites are {list(case.site_names)}")
+    if schedule is None:
+        schedule = FixedSchedule.from_rule(case, scenarios)
+    schedule.check_case(case)
+    T, N, h = case.n_periods, len(case.sites), case.period_hours
+    load = schedule.line_load_kw.copy()
+    for i, site in enumerate(case.sites):
+        load[:, i] += base_load_kw(site.base_load, case.scenarios.day, case.period_minutes, T)
+    variables = [P0, P1, P2]
+    pv_kwp, pv_index, turbines, wind_index = np.zeros(N), [], np.zeros(N), []
+    for i, site in enumerate(case.sites):
+        w = site_weather.get(site.name, site.name)
+        mg = site.microgrid
+        if mg.pv is not None and mg.pv.kwp > 0:
+            name = f"pv_kw_per_kwp:{w}"
+            if name not in variables:
+                variables.append(name)
+            pv_kwp[i] = mg.pv.kwp
+            pv_index.append(variables.index(name))
+        else:
+            pv_index.append(None)
+        n_t = sum(t.count for t in mg.wind)
+        if n_t:
+            name = f"wind_kw_per_turbine:{w}"
+            if name not in variables:
+                variables.append(name)
+            turbines[i] = n_t
+            wind_index.append(variables.index(name))
+        else:
+            wind_index.append(None)
+    batteries = []
+    for site in case.sites:
+        b = site.microgrid.battery
+        if b is None or b.energy_kwh <= 0 or b.power_kw <= 0:
+            batteries.append(None)
+            continue
+        final = b.initial_soc_fraction if b.final_soc_min_fraction is None else b.final_soc_min_fraction
+        batteries.append(dict(
+            energy_kwh=b.energy_kwh, power_kw=b.power_kw, eta_c=b.charge_efficiency,
+            eta_d=b.discharge_efficiency, soc_min=b.soc_min_fraction * b.energy_kwh,
+            soc_max=b.soc_max_fraction * b.energy_kwh, soc0=b.initial_soc_fraction * b.energy_kwh,
+            target=min(final, b.soc_max_fraction) * b.energy_kwh))
+    generators = [None if s.generator is None else (s.generator.capacity_kw, s.generator.fuel_cost_eur_per_mwh)
+                  for s in case.sites]
+    conn = np.array([s.grid_connection_kw if np.isfinite(s.grid_connection_kw) else 1e6 for s in case.sites])
+    idx = {n: i for i, n in enumerate(case.site_names)}
+    links = [(idx[l.site_a], idx[l.site_b], l.capacity_kw, l.loss_fraction) for l in case.links]
+    c = case.contract
+    notes = ["generator: continuous output in [0, capacity]; min load, start-up cost and on/off ignored",
+             "15-minute demand window taken as the period average (power flat within a period)",
+             "overrun charge f3 paid in full on the horizon's peak above threshold * P"]
+    if c.day_ahead_scope == "per_site":
+        notes.append("day_ahead_scope = per_site: the day-ahead purchases are pooled over the sites")
+    return PolicyInputs(
+        case=case, schedule=schedule, period_hours=h, load_kw=load,
+        day_ahead_kw=schedule.day_ahead_kw.copy(), variables=tuple(variables), pv_kwp=pv_kwp,
+        pv_index=pv_index, turbines=turbines, wind_index=wind_index, battery=batteries,
+        generator=generators, connection_kw=conn, links=links,
+        energy_charge_eur_per_kwh=c.energy_charge_eur_per_kwh,
+        overrun_charge_eur_per_kw=c.overrun_charge_eur_per_kw,
+        overrun_threshold_kw=c.overrun_threshold * c.subscribed_power_kw, peak_cap_kw=c.peak_cap_kw,
+        value_of_lost_load_eur_per_mwh=value_of_lost_load_eur_per_mwh,
+        terminal_penalty_eur_per_mwh=terminal_penalty_eur_per_mwh, notes=notes)
+
+
+# ---------------------------------------------------------------------------------------------
+# One period of the stage model, written against a builder with the sddp.Subproblem interface
+# (add_variable, add_constraint, set_rhs, set_bounds, set_objective_coefficient).
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class HourHandles:
+    soc_out: dict           # site index -> variable
+    peak_out: object
+    charge: dict
+    discharge: dict
+    generator: dict
+    grid: list
+    shed: list
+    curtail: list
+    buy: object
+    sell: object
+    balance: list
+    contract: object
+    overrun: object = None
+    shortfall: dict = field(default_factory=dict)
+    flows: list = field(default_factory=list)
+    shed_fraction: object = None
+
+
+def add_hour(m, inp: PolicyInputs, t: int, soc_in: dict, peak_in, soc_out: dict | None = None,
+             peak_out=None, terminal: bool = False, battery_fixed=None, import_cap_kw=None,
+             proportional_shedding: bool = False, overrun: bool | None = None) -> HourHandles:
+    """Variables and constraints of period ``t``. ``soc_in``/``peak_in`` are variables or numbers;
+    ``soc_out``/``peak_out`` given (SDDP states) or created here. Values are applied later by
+    :func:`apply_values`. ``battery_fixed`` (N,) fixes discharge - charge of each battery (kW).
+    ``terminal`` adds the end-of-day SoC penalty; ``overrun`` (default: ``terminal``) charges
+    f3 * max(0, peak_out - threshold) in this period."""
+    if overrun is None:
+        overrun = terminal
+    h = inp.period_hours
+    N = inp.n_sites
+    from sddp import quicksum
+
+    soc_out = dict(soc_out or {})
+    charge, discharge, gens, shortfall = {}, {}, {}, {}
+    for i in inp.battery_sites:
+        b = inp.battery[i]
+        c = m.add_variable(0.0, b["power_kw"], 0.0, f"charge_kw:{t}:{i}")
+        d = m.add_variable(0.0, b["power_kw"], 0.0, f"discharge_kw:{t}:{i}")
+        if battery_fixed is not None:
+            net = float(battery_fixed[i])
+            m.set_bounds(c, max(-net, 0.0), max(-net, 0.0))
+            m.set_bounds(d, max(net, 0.0), max(net, 0.0))
+        if i not in soc_out:
+            soc_out[i] = m.add_variable(b["soc_min"], b["soc_max"], 0.0, f"soc_kwh:{t}:{i}")
+        m.add_constraint(soc_out[i] - soc_in[i] - b["eta_c"] * h * c + (h / b["eta_d"]) * d, "==", 0.0)
+        charge[i], discharge[i] = c, d
+        if terminal:
+            s = m.add_variable(0.0, INF, inp.terminal_penalty_eur_per_mwh / 1000.0, f"shortfall_kwh:{i}")
+            m.add_constraint(s + soc_out[i], ">=", b["target"])
+            shortfall[i] = s
+    grid, shed, curt = [], [], []
+    voll = inp.value_of_lost_load_eur_per_mwh * h / 1000.0
+    shed_fraction = None
+    if proportional_shedding:
+        shed_fraction = m.add_variable(0.0, 1.0, 0.0, f"shed_fraction:{t}")
+    for i in range(N):
+        grid.append(m.add_variable(-inp.connection_kw[i], inp.connection_kw[i], 0.0, f"grid_kw:{t}:{i}"))
+        load = float(inp.load_kw[t, i])
+        s = m.add_variable(0.0, max(load, 0.0), voll, f"shed_kw:{t}:{i}")
+        if proportional_shedding:
+            m.add_constraint(s - load * shed_fraction, "==", 0.0)
+        shed.append(s)
+        curt.append(m.add_variable(0.0, 0.0, 0.0, f"curtail_kw:{t}:{i}"))
+        g = inp.generator[i]
+        if g is not None:
+            gens[i] = m.add_variable(0.0, g[0], g[1] * h / 1000.0, f"generator_kw:{t}:{i}")
+    flows = []
+    inflow = [[] for _ in range(N)]
+    outflow = [[] for _ in range(N)]
+    for j, (a, b_, cap, loss) in enumerate(inp.links):
+        fab = m.add_variable(0.0, cap, 0.0, f"link_kw:{t}:{j}:ab")
+        fba = m.add_variable(0.0, cap, 0.0, f"link_kw:{t}:{j}:ba")
+        outflow[a].append(fab)
+        inflow[b_].append((1.0 - loss) * fab)
+        outflow[b_].append(fba)
+        inflow[a].append((1.0 - loss) * fba)
+        flows.append((fab, fba))
+    balance = []
+    for i in range(N):
+        e = grid[i] + shed[i] - curt[i]
+        if i in discharge:
+            e = e + discharge[i] - charge[i]
+        if i in gens:
+            e = e + gens[i]
+        e = e + quicksum(inflow[i]) - quicksum(outflow[i])
+        balance.append(m.add_constraint(e, "==", float(inp.load_kw[t, i])))  # rhs set by apply_values
+    cap = inp.trade_cap_kw
+    buy = m.add_variable(0.0, cap, 0.0, f"intraday_buy_kw:{t}")
+    sell = m.add_variable(0.0, cap, 0.0, f"resale_kw:{t}")
+    total = quicksum(grid)
+    contract = m.add_constraint(total - buy + sell, "==", float(inp.day_ahead_kw[t]))
+    imp = m.add_variable(0.0, INF, inp.energy_charge_eur_per_kwh * h, f"import_kw:{t}")
+    m.add_constraint(imp - total, ">=", 0.0)
+    limit = inp.peak_cap_kw
+    if import_cap_kw is not None:
+        limit = import_cap_kw if limit is None else min(limit, import_cap_kw)
+    if limit is not None:
+        m.add_constraint(total, "<=", float(limit))
+    if peak_out is None:
+        peak_out = m.add_variable(0.0, INF, 0.0, f"peak_kw:{t}")
+    # tie-break: where the cuts are flat in the peak (all trial peaks below the threshold), any
+    # peak' above the running maximum would be optimal and HiGHS may pick the state's upper bound
+    m.set_objective_coefficient(peak_out, PEAK_TIE_BREAK_EUR_PER_KW)
+    m.add_constraint(peak_out - peak_in, ">=", 0.0)
+    m.add_constraint(peak_out - total, ">=", 0.0)
+    over = None
+    if overrun:
+        over = m.add_variable(0.0, INF, inp.overrun_charge_eur_per_kw, "overrun_kw")
+        m.add_constraint(over - peak_out, ">=", -inp.overrun_threshold_kw)
+    return HourHandles(soc_out, peak_out, charge, discharge, gens, grid, shed, curt, buy, sell,
+                       balance, contract, over, shortfall, flows, shed_fraction)
+
+
+def apply_values(m, inp: PolicyInputs, t: int, hh: HourHandles, values) -> None:
+    """Set the period's uncertain data: renewables (balance rhs, curtailment bound), p1, p2."""
+    h = inp.period_hours
+    values = np.asarray(values, dtype=float)
+    ren = inp.renewables_kw(values)
+    for i in range(inp.n_sites):
+        m.set_rhs(hh.balance[i], float(inp.load_kw[t, i] - ren[i]))
+        m.set_bounds(hh.curtail[i], 0.0, float(ren[i]))
+    m.set_objective_coefficient(hh.buy, float(values[1]) * h / 1000.0)
+    m.set_objective_coefficient(hh.sell, -float(values[2]) * h / 1000.0)
+
+
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class PolicyModel:
+    """A built policy graph with its inputs and lattice."""
+
+    graph: object
+    inputs: PolicyInputs
+    lattice: object
+    scale: tuple            # (mean, std) per variable, to map observed values to lattice nodes
+    state_names: tuple
+    recorded: tuple
+    stage_minima: list = None   # least stage cost per (stage, node), from stage_minimum_costs
+
+    def assign_nodes(self, values) -> np.ndarray:
+        """Lattice node (0-based) of each path and period for observed values (S, T, V): at each
+        period the nearest (standardised) node among those reachable from the previous one."""
+        values = np.asarray(values, dtype=float)
+        mean, std = self.scale
+        S, T, _ = values.shape
+        out = np.zeros((S, T), dtype=int)
+        lat = self.lattice
+        for s in range(S):
+            prev = 0
+            for t in range(T):
+                nodes = (lat.node_values[t] - mean) / std
+                x = (values[s, t] - mean) / std
+                d = ((nodes - x) ** 2).sum(axis=1)
+                reach = lat.transition_matrices[t][prev] > 0
+                d[~reach] = np.inf
+                prev = int(np.argmin(d))
+                out[s, t] = prev
+        return out
+
+    def paths(self, values) -> list:
+        """Paths for ``sddp.simulate_historical``: [(node_key, omega)] per observed path."""
+        values = np.asarray(values, dtype=float)
+        nodes = self.assign_nodes(values)
+        return [[((t + 1, int(nodes[s, t]) + 1), values[s, t]) for t in range(values.shape[1])]
+                for s in range(values.shape[0])]
+
+    def conditional_means(self) -> list:
+        """E[values at period u | node k at period t] as arrays (K_t, T, V), for the look-ahead."""
+        lat = self.lattice
+        T = len(lat.node_values)
+        out = []
+        for t in range(T):
+            K = lat.node_values[t].shape[0]
+            arr = np.zeros((K, T, lat.node_values[0].shape[1]))
+            dist = np.eye(K)
+            for u in range(t, T):
+                if u > t:
+                    dist = dist @ lat.transition_matrices[u]
+                arr[:, u] = dist @ lat.node_values[u]
+            out.append(arr)
+        return out
+
+
+def fit_lattice(inputs: PolicyInputs, scenarios, n_states: int = 5, seed: int = 0):
+    """A MarkovLattice fitted on the day paths of ``scenarios`` restricted to the model's variables."""
+    from scenarios.lattice import MarkovLattice
+
+    missing = [v for v in inputs.variables if v not in scenarios.variables]
+    if missing:
+        raise ValueError(f"scenarios lack the variables {missing} needed by the case; "
+                         f"they have {list(scenarios.variables)}")
+    if scenarios.n_periods != inputs.n_periods:
+        raise ValueError(f"scenarios have {scenarios.n_periods} periods; the case has {inputs.n_periods}")
+    sub = scenarios.select_variables(list(inputs.variables))
+    lattice = MarkovLattice(n_states=n_states, random_state=seed).fit(sub)
+    flat = sub.values.reshape(-1, sub.values.shape[2])
+    w = np.repeat(sub.probabilities, sub.n_periods) / sub.n_periods
+    mean = w @ flat
+    std = np.sqrt(w @ (flat - mean) ** 2)
+    std[std <= 1e-9 * np.maximum(1.0, np.abs(mean))] = 1.0
+    return lattice, (mean, std)
+
+
+def build_policy_model(inputs: PolicyInputs, scenarios=None, lattice=None, scale=None,
+                       n_states: int = 5, seed: int = 0) -> PolicyModel:
+    """The Markovian policy graph of the battery policy (module docstring)."""
+    from sddp import MarkovianPolicyGraph
+
+    if lattice is None:
+        if scenarios is None:
+            raise ValueError("give scenarios (a ScenarioSet of day paths) or a fitted lattice")
+        if not (isinstance(n_states, int) and n_states >= 1):
+            raise ValueError(f"n_states = {n_states!r}: must be a whole number >= 1")
+        lattice, scale = fit_lattice(inputs, scenarios, n_states, seed)
+    if tuple(lattice.variables) != tuple(inputs.variables):
+        raise ValueError(f"lattice variables {lattice.variables} differ from the model's {inputs.variables}")
+    if scale is None:
+        allv = np.concatenate(lattice.node_values)
+        scale = (allv.mean(axis=0), np.where(allv.std(axis=0) > 1e-9, allv.std(axis=0), 1.0))
+    T = inputs.n_periods
+    if len(lattice.node_values) != T:
+        raise ValueError(f"the lattice has {len(lattice.node_values)} stages; the case has {T} periods")
+    bsites = inputs.battery_sites
+    names = [f"soc:{inputs.site_names[i]}" for i in bsites] + ["peak_kw"]
+    peak_hi = float(np.sum(inputs.connection_kw))
+    stage_mins = stage_minimum_costs(inputs, lattice)
+    lower_bound = cost_to_go_lower_bound(stage_mins)
+
+    def build(sp, node):
+        t, k = node
+        soc_in, soc_out = {}, {}
+        for i in bsites:
+            b = inputs.battery[i]
+            st = sp.add_state(f"soc:{inputs.site_names[i]}", b["soc_min"], b["soc_max"], b["soc0"])
+            soc_in[i], soc_out[i] = st.incoming, st.outgoing
+        pk = sp.add_state("peak_kw", 0.0, peak_hi, 0.0)
+        hh = add_hour(sp, inputs, t - 1, soc_in, pk.incoming, soc_out, pk.outgoing, terminal=(t == T))
+        value = lattice.node_values[t - 1][k - 1]
+        sp.parameterize([value], None, lambda sp_, w: apply_values(sp_, inputs, t - 1, hh, w))
+        # names for recording (same in every node)
+        sp.names["intraday_buy_kw"] = hh.buy
+        sp.names["resale_kw"] = hh.sell
+        for i in range(inputs.n_sites):
+            sp.names[f"grid_kw:{inputs.site_names[i]}"] = hh.grid[i]
+            sp.names[f"shed_kw:{inputs.site_names[i]}"] = hh.shed[i]
+        for i in bsites:
+            sp.names[f"charge_kw:{inputs.site_names[i]}"] = hh.charge[i]
+            sp.names[f"discharge_kw:{inputs.site_names[i]}"] = hh.discharge[i]
+
+    graph = MarkovianPolicyGraph(build, lattice.transition_matrices, sense="min", lower_bound=lower_bound)
+    recorded = tuple(names) + ("intraday_buy_kw", "resale_kw", "stage_objective") + tuple(
+        f"shed_kw:{n}" for n in inputs.site_names)
+    return PolicyModel(graph, inputs, lattice, scale, tuple(names), recorded, stage_mins)
+
+
+def add_initial_cuts(model: PolicyModel, path) -> None:
+    """Warm start: a flat cut per node, theta >= E[sum of the later stages' least costs | node],
+    written as a cut file and loaded with ``sddp.read_cuts`` (valid for every state)."""
+    import json
+
+    from sddp import read_cuts
+
+    lat = model.lattice
+    mins = model.stage_minima
+    T = len(mins)
+    below = np.zeros(lat.node_values[T - 1].shape[0])  # bound on cost-to-go after the last stage
+    bounds = [None] * T
+    bounds[T - 1] = below
+    for t in range(T - 2, -1, -1):
+        bounds[t] = lat.transition_matrices[t + 1] @ (mins[t + 1] + bounds[t + 1])
+    x0 = dict(zip(model.graph.state_names, model.graph.initial_state.tolist()))
+    entries = []
+    for nd in model.graph.nodes:
+        t, k = nd.key
+        cuts = []
+        if t < T:
+            cuts.append({"intercept": float(bounds[t - 1][k - 1]),
+                         "coefficients": {n: 0.0 for n in model.graph.state_names}, "state": x0})
+        entries.append({"node": str(nd.key), "single_cuts": cuts, "multi_cuts": [], "risk_set_cuts": []})
+    with open(path, "w") as f:
+        json.dump(entries, f)
+    read_cuts(model.graph, path)
+
+
+def stage_minimum_costs(inputs: PolicyInputs, lattice) -> list:
+    """Least cost of each stage and lattice node over every incoming state (relaxed states)."""
+    T = inputs.n_periods
+    peak_hi = float(np.sum(inputs.connection_kw))
+    out = []
+    for t in range(T):
+        row = []
+        for value in lattice.node_values[t]:
+            lp = LinearProgram()
+            soc_in = {i: lp.add_variable(inputs.battery[i]["soc_min"], inputs.battery[i]["soc_max"])
+                      for i in inputs.battery_sites}
+            peak_in = lp.add_variable(0.0, peak_hi)
+            hh = add_hour(lp, inputs, t, soc_in, peak_in, terminal=(t == T - 1))
+            apply_values(lp, inputs, t, hh, value)
+            row.append(lp.solve()[0])
+        out.append(np.array(row))
+    return out
+
+
+def cost_to_go_lower_bound(stage_minima) -> float:
+    """A valid lower bound on every cost-to-go: the least suffix sum of the stages' least costs."""
+    mins = [float(np.min(r)) for r in stage_minima]
+    suffix = np.cumsum(mins[::-1])[::-1]
+    return float(min(0.0, suffix[1:].min() if len(suffix) > 1 else 0.0)) - 1.0
+
+
+class LinearProgram:
+    """A small LP with the sddp.Subproblem building interface, solved by HiGHS (used by the
+    look-ahead, the rule policies and the deterministic checks). After the first :meth:`solve` the
+    HiGHS model is kept: later ``set_*`` calls change it in place and the next solve warm-starts."""
+
+    def __init__(self):
+        self.lo, self.hi, self.cost, self.rows, self.rlo, self.rhi, self.sense = [], [], [], [], [], [], []
+        self.constant = 0.0
+        self.highs = None
+
+    def add_variable(self, lower=0.0, upper=INF, cost=0.0, name=None):
+        from sddp import Variable
+
+        if self.highs is not None:
+            raise RuntimeError("cannot add variables after the first solve")
+        self.lo.append(-INF if lower is None else float(lower))
+        self.hi.append(INF if upper is None else float(upper))
+        self.cost.append(float(cost))
+        return Variable(len(self.lo) - 1, name)
+
+    def add_constraint(self, expr, sense="==", rhs=0.0, name=None):
+        from sddp import Constraint, LinearExpression
+
+        if self.highs is not None:
+            raise RuntimeError("cannot add constraints after the first solve")
+        e = LinearExpression.of(expr)
+        r = LinearExpression.of(rhs)
+        if r.terms:  # as sddp.Subproblem: variables of the rhs move left, its constant stays right
+            e.add_inplace(LinearExpression(r.terms), -1.0)
+        row = len(self.rows)
+        self.rows.append({c: v for c, v in e.terms.items() if v != 0.0})
+        con = Constraint(row, sense, e.constant, name)
+        self.rlo.append(0.0)
+        self.rhi.append(0.0)
+        self.sense.append(sense)
+        self.set_rhs(con, r.constant)
+        return con
+
+    def set_rhs(self, con, value):
+        v = float(value) - con.constant
+        s = con.sense
+        self.rlo[con.row] = v if s in ("==", "=", ">=") else -INF
+        self.rhi[con.row] = v if s in ("==", "=", "<=") else INF
+        if self.highs is not None:
+            self.highs.changeRowBounds(con.row, self.rlo[con.row], self.rhi[con.row])
+
+    def set_bounds(self, var, lower=None, upper=None):
+        if lower is not None:
+            self.lo[var.col] = float(lower)
+        if upper is not None:
+            self.hi[var.col] = float(upper)
+        if self.highs is not None:
+            self.highs.changeColBounds(var.col, self.lo[var.col], self.hi[var.col])
+
+    def set_objective_coefficient(self, var, value):
+        self.cost[var.col] = float(value)
+        if self.highs is not None:
+            self.highs.changeColCost(var.col, float(value))
+
+    def _compile(self):
+        import highspy
+
+        hs = highspy.Highs()
+        hs.setOptionValue("output_flag", False)
+        n = len(self.lo)
+        hs.addVars(n, np.array(self.lo), np.array(self.hi))
+        hs.changeColsCost(n, np.arange(n, dtype=np.int32), np.array(self.cost))
+        starts, idx, vals = [], [], []
+        for row in self.rows:
+            starts.append(len(idx))
+            idx.extend(row.keys())
+            vals.extend(row.values())
+        hs.addRows(len(self.rows), np.array(self.rlo), np.array(self.rhi), len(idx),
+                   np.array(starts, dtype=np.int32), np.array(idx, dtype=np.int32),
+                   np.array(vals, dtype=float))
+        self.highs = hs
+
+    def solve(self):
+        """Solve; returns (objective, column values). Raises RuntimeError if not optimal."""
+        import highspy
+
+        if self.highs is None:
+            self._compile()
+        hs = self.highs
+        hs.run()
+        if hs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            hs.clearSolver()
+            hs.run()
+        if hs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            raise RuntimeError(f"LP not optimal: {hs.modelStatusToString(hs.getModelStatus())}")
+        return hs.getObjectiveValue() + self.constant, np.array(hs.getSolution().col_value)

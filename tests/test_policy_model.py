@@ -1,0 +1,155 @@
+"""The SDDP battery model: agreement with a deterministic LP, cut files, rule schedule, input errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import sddp
+
+from planner.case import case_from_dict, case_to_dict
+from planner.policy.baselines import window_lp
+from planner.policy.fixed_schedule import FixedSchedule
+from planner.policy.model import add_initial_cuts, build_policy_model, policy_inputs
+from scenarios.scenario_set import ScenarioSet
+from twostage_fixtures import simple_test_scenarios  # a seeded test input, not a price model
+
+
+@pytest.fixture(scope="module")
+def default_inputs(default_case):
+    scenarios = simple_test_scenarios(default_case, 200, seed=1)
+    schedule = FixedSchedule.from_rule(default_case, scenarios)
+    return scenarios, schedule, policy_inputs(default_case, schedule, scenarios)
+
+
+def test_rule_schedule_meets_the_daily_plan(default_case, default_inputs):
+    """Line energy of the rule schedule equals the energy of the plan made at the chosen lines'
+    power-per-tonne, bounded by the cheapest and dearest line per tonne (hand check)."""
+    _, schedule, _ = default_inputs
+    for i, site in enumerate(default_case.sites):
+        energy = schedule.line_load_kw[:, i].sum() * default_case.period_hours
+        lo = sum(q * min(l.power_kw[m] / l.rate_t_per_h[m] for l in site.lines if m in l.power_kw)
+                 for m, q in site.plan_t_per_day.items())
+        hi = sum(q * max(l.power_kw[m] / l.rate_t_per_h[m] for l in site.lines if m in l.power_kw)
+                 for m, q in site.plan_t_per_day.items())
+        assert lo - 1e-6 <= energy <= hi + 1e-6
+        assert schedule.line_load_kw[:, i].max() <= sum(max(l.power_kw.values()) for l in site.lines) + 1e-6
+    assert np.all(schedule.day_ahead_kw >= 0)
+
+
+def test_deterministic_sddp_equals_the_day_lp(default_case, default_inputs):
+    """With one lattice state per stage the policy graph is deterministic: SDDP's bound must reach
+    the optimum of the whole-day LP built independently over the 24 hours."""
+    scenarios, schedule, _ = default_inputs
+    one_path = scenarios.subset([7])
+    inp = policy_inputs(default_case, schedule, one_path)
+    model = build_policy_model(inp, one_path, n_states=1, seed=0)
+    sddp.train(model.graph, iteration_limit=40, print_level=0, random_state=0)
+    bound = sddp.calculate_bound(model.graph)
+    values = one_path.select_variables(list(inp.variables)).values[0]
+    optimum, _ = window_lp(inp, 0, values, inp.initial_soc_kwh(), 0.0)
+    assert bound == pytest.approx(optimum, rel=1e-6, abs=1e-3)
+    sim = sddp.simulate(model.graph, 3, random_state=0)
+    assert sim.mean == pytest.approx(optimum, rel=1e-6, abs=1e-3)
+
+
+def test_cuts_are_saved_and_reused_without_retraining(default_case, default_inputs, tmp_path):
+    scenarios, schedule, inp = default_inputs
+    model = build_policy_model(inp, scenarios, n_states=3, seed=0)
+    add_initial_cuts(model, tmp_path / "init.json")
+    sddp.train(model.graph, iteration_limit=15, print_level=0, random_state=0)
+    sddp.write_cuts(model.graph, tmp_path / "cuts.json", only_active=False)
+    bound = sddp.calculate_bound(model.graph)
+    costs = sddp.simulate(model.graph, 10, random_state=5).costs
+
+    fresh = build_policy_model(inp, lattice=model.lattice, scale=model.scale)
+    before = sddp.calculate_bound(fresh.graph)
+    sddp.read_cuts(fresh.graph, tmp_path / "cuts.json")
+    assert sddp.calculate_bound(fresh.graph) == pytest.approx(bound, rel=1e-9)
+    assert before < bound - 1.0
+    # same cuts, same policy up to the cut selection's active set and ties between optimal LP bases
+    np.testing.assert_allclose(sddp.simulate(fresh.graph, 10, random_state=5).costs, costs, rtol=1e-3)
+
+
+def test_bad_inputs_name_the_field(default_case, default_inputs):
+    scenarios, schedule, _ = default_inputs
+    with pytest.raises(ValueError, match="value_of_lost_load_eur_per_mwh"):
+        policy_inputs(default_case, schedule, value_of_lost_load_eur_per_mwh=-1.0)
+    with pytest.raises(ValueError, match="site_weather"):
+        policy_inputs(default_case, schedule, site_weather={"nowhere": "foundry"})
+    short = FixedSchedule(schedule.day_ahead_kw[:12], schedule.line_load_kw[:12])
+    with pytest.raises(ValueError, match="day_ahead_kw"):
+        policy_inputs(default_case, short)
+    with pytest.raises(ValueError, match="battery_net_kw"):
+        FixedSchedule(schedule.day_ahead_kw, schedule.line_load_kw, np.zeros((24, 2)))
+    inp = policy_inputs(default_case, schedule)
+    no_wind = scenarios.select_variables([v for v in scenarios.variables if not v.startswith("wind")])
+    with pytest.raises(ValueError, match="wind_kw_per_turbine:metal_processing"):
+        build_policy_model(inp, no_wind)
+    # a daily plan the storage cannot absorb before the delivery: the rule schedule names the field
+    data = case_to_dict(default_case)
+    data["sites"][2]["storage"]["M1"]["max_t"] = 3.0
+    with pytest.raises(ValueError, match=r"sites\[2\]\.plan_t_per_day"):
+        FixedSchedule.from_rule(case_from_dict(data), scenarios)
+
+
+def test_nodes_of_observed_paths_follow_the_lattice(default_inputs):
+    scenarios, _, inp = default_inputs
+    model = build_policy_model(inp, scenarios, n_states=3, seed=0)
+    values = scenarios.select_variables(list(inp.variables)).values[:20]
+    nodes = model.assign_nodes(values)
+    for s in range(len(values)):
+        prev = 0
+        for t in range(values.shape[1]):
+            assert model.lattice.transition_matrices[t][prev, nodes[s, t]] > 0
+            prev = nodes[s, t]
+    # the lattice's own node values map to themselves
+    lat_states, lat_values = model.lattice.sample_paths(5, random_state=0)
+    np.testing.assert_array_equal(model.assign_nodes(lat_values), lat_states)
+
+
+def test_scenario_set_type_is_used(default_inputs):
+    scenarios, _, _ = default_inputs
+    assert isinstance(scenarios, ScenarioSet)
+
+
+def test_fixed_schedule_from_a_plan_result(default_case):
+    """The adapter sums the zones' day-ahead purchases, prices the run fractions at the line power
+    and averages the battery power over the dispatch scenarios with their probabilities."""
+    import pandas as pd
+
+    from planner.results import PlanResult
+
+    T = default_case.n_periods
+    day_ahead = pd.DataFrame({"zone_a": np.full(T, 1000.0), "zone_b": np.arange(T, dtype=float)})
+    schedule = pd.DataFrame([
+        {"site": "foundry", "line": "furnace_2000", "period": 3, "material": "M1", "fraction": 0.5},
+        {"site": "electroplating", "line": "bath_b", "period": 3, "material": "M2", "fraction": 1.0},
+    ])
+    frame0 = pd.DataFrame({"discharge_kw:foundry": np.full(T, 100.0), "charge_kw:foundry": np.zeros(T)})
+    frame1 = pd.DataFrame({"discharge_kw:foundry": np.zeros(T), "charge_kw:foundry": np.full(T, 50.0)})
+    plan = PlanResult(lower_bound=0.0, upper_bound=1.0, status="ok", time_s=0.0, method="EF",
+                      day_ahead=day_ahead, schedule=schedule, dispatch={"scen0": frame0, "scen1": frame1},
+                      probabilities={"scen0": 0.25, "scen1": 0.75})
+    fs = FixedSchedule.from_plan(plan, default_case)
+    np.testing.assert_allclose(fs.day_ahead_kw, 1000.0 + np.arange(T))
+    assert fs.line_load_kw[3, 0] == pytest.approx(0.5 * 2000.0)
+    assert fs.line_load_kw[3, 2] == pytest.approx(330.0)
+    assert fs.line_load_kw.sum() == pytest.approx(1330.0)
+    np.testing.assert_allclose(fs.battery_net_kw[:, 0], 0.25 * 100.0 - 0.75 * 50.0)
+    np.testing.assert_allclose(fs.battery_net_kw[:, 1:], 0.0)
+    with pytest.raises(ValueError, match="plan.day_ahead"):
+        FixedSchedule.from_plan(PlanResult(0.0, 1.0, "ok", 0.0), default_case)
+
+
+def test_peak_state_is_the_running_maximum_of_the_import(default_case, default_inputs):
+    """peak' must equal max(peak, import) in every simulated stage, even early in training when the
+    cuts are still flat in the peak (otherwise an overrun would be paid that no import caused)."""
+    scenarios, _, inp = default_inputs
+    model = build_policy_model(inp, scenarios, n_states=2, seed=0)
+    sddp.train(model.graph, iteration_limit=5, print_level=0, random_state=0)
+    grid = [f"grid_kw:{n}" for n in inp.site_names]
+    sim = sddp.simulate(model.graph, 10, random_state=1, variables=["peak_kw"] + grid)
+    wide = sim.data.pivot_table(index=["replication", "stage"], columns="variable", values="value")
+    imports = wide[grid].sum(axis=1).to_numpy().reshape(10, -1)
+    running = np.maximum.accumulate(np.maximum(imports, 0.0), axis=1)
+    np.testing.assert_allclose(wide["peak_kw"].to_numpy().reshape(10, -1), running, atol=1e-3)
