@@ -113,32 +113,38 @@ def test_scenario_set_type_is_used(default_inputs):
 
 
 def test_fixed_schedule_from_a_plan_result(default_case):
-    """The adapter sums the zones' day-ahead purchases, prices the run fractions at the line power
-    and averages the battery power over the dispatch scenarios with their probabilities."""
+    """The adapter sums the zones' day-ahead purchases and takes the probability-weighted mean of the
+    scenarios' line power and battery power (the columns the two-stage dispatch frames carry)."""
     import pandas as pd
 
     from planner.results import PlanResult
 
     T = default_case.n_periods
     day_ahead = pd.DataFrame({"zone_a": np.full(T, 1000.0), "zone_b": np.arange(T, dtype=float)})
-    schedule = pd.DataFrame([
-        {"site": "foundry", "line": "furnace_2000", "period": 3, "material": "M1", "fraction": 0.5},
-        {"site": "electroplating", "line": "bath_b", "period": 3, "material": "M2", "fraction": 1.0},
-    ])
-    frame0 = pd.DataFrame({"discharge_kw:foundry": np.full(T, 100.0), "charge_kw:foundry": np.zeros(T)})
-    frame1 = pd.DataFrame({"discharge_kw:foundry": np.zeros(T), "charge_kw:foundry": np.full(T, 50.0)})
+
+    def frame(lines_foundry, battery_foundry):
+        cols = {}
+        for n in default_case.site_names:
+            cols[f"{n}:lines_kw"] = np.full(T, 10.0)
+            cols[f"{n}:battery_kw"] = np.zeros(T)
+        cols["foundry:lines_kw"] = np.full(T, lines_foundry)
+        cols["foundry:battery_kw"] = np.full(T, battery_foundry)
+        return pd.DataFrame(cols)
+
     plan = PlanResult(lower_bound=0.0, upper_bound=1.0, status="ok", time_s=0.0, method="EF",
-                      day_ahead=day_ahead, schedule=schedule, dispatch={"scen0": frame0, "scen1": frame1},
+                      day_ahead=day_ahead, dispatch={"scen0": frame(2000.0, 100.0), "scen1": frame(1000.0, -50.0)},
                       probabilities={"scen0": 0.25, "scen1": 0.75})
     fs = FixedSchedule.from_plan(plan, default_case)
     np.testing.assert_allclose(fs.day_ahead_kw, 1000.0 + np.arange(T))
-    assert fs.line_load_kw[3, 0] == pytest.approx(0.5 * 2000.0)
-    assert fs.line_load_kw[3, 2] == pytest.approx(330.0)
-    assert fs.line_load_kw.sum() == pytest.approx(1330.0)
+    np.testing.assert_allclose(fs.line_load_kw[:, 0], 0.25 * 2000.0 + 0.75 * 1000.0)
+    np.testing.assert_allclose(fs.line_load_kw[:, 1:], 10.0)
     np.testing.assert_allclose(fs.battery_net_kw[:, 0], 0.25 * 100.0 - 0.75 * 50.0)
     np.testing.assert_allclose(fs.battery_net_kw[:, 1:], 0.0)
     with pytest.raises(ValueError, match="plan.day_ahead"):
         FixedSchedule.from_plan(PlanResult(0.0, 1.0, "ok", 0.0), default_case)
+    with pytest.raises(ValueError, match="lines_kw"):
+        FixedSchedule.from_plan(PlanResult(0.0, 1.0, "ok", 0.0, day_ahead=day_ahead,
+                                           dispatch={"scen0": pd.DataFrame({"x": np.zeros(T)})}), default_case)
 
 
 def test_peak_state_is_the_running_maximum_of_the_import(default_case, default_inputs):

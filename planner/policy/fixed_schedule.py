@@ -114,11 +114,11 @@ class FixedSchedule:
     def from_plan(cls, plan, case: Case) -> "FixedSchedule":
         """Adapter from a two-stage ``planner.results.PlanResult``.
 
-        Uses ``plan.day_ahead`` (period x zone, kW; summed over zones), ``plan.schedule`` (rows
-        site, line, period, material and a run-fraction column) for the line loads, and the
-        probability-weighted mean over ``plan.dispatch`` frames of per-site battery columns
-        (``discharge_kw:<site>`` minus ``charge_kw:<site>``, or ``battery_net_kw:<site>``, when
-        present) for the battery.
+        Day-ahead purchases: ``plan.day_ahead`` (period x zone, kW; summed over zones). Line power and
+        battery schedule: the probability-weighted mean over the scenarios' dispatch frames of the
+        columns ``<site>:lines_kw`` (production, standby and start-up power) and ``<site>:battery_kw``
+        (discharge minus charge). When the production schedule is recourse it differs by scenario;
+        its expectation is the schedule the policy replays.
         """
         if getattr(plan, "day_ahead", None) is None:
             raise ValueError("plan.day_ahead is missing: the PlanResult has no first-stage purchases")
@@ -127,44 +127,29 @@ class FixedSchedule:
         da = da.reshape(da.shape[0], -1).sum(axis=1)
         if da.shape[0] != T:
             raise ValueError(f"plan.day_ahead has {da.shape[0]} periods; the case has {T}")
-        names = list(case.site_names)
-        line_load = np.zeros((T, len(names)))
-        sched = getattr(plan, "schedule", None)
-        if sched is not None and len(sched):
-            frac_col = next((c for c in sched.columns
-                             if c in ("fraction", "run_fraction", "run", "value") or "fraction" in str(c)), None)
-            if frac_col is None:
-                raise ValueError(f"plan.schedule has no run-fraction column; columns are {list(sched.columns)}")
-            for row in sched.itertuples(index=False):
-                r = row._asdict()
-                i = names.index(r["site"])
-                line = case.sites[i].line(r["line"])
-                line_load[int(r["period"]), i] += float(r[frac_col]) * line.power_kw[r["material"]]
-        else:
-            for i in range(len(names)):
-                line_load[:, i] = rule_line_load_kw(case, i, np.full(T, 50.0))
-        battery = None
         dispatch = getattr(plan, "dispatch", {}) or {}
-        if dispatch:
-            probs = getattr(plan, "probabilities", {}) or {}
-            total = np.zeros((T, len(names)))
-            weight = 0.0
-            found = False
-            for scen, frame in dispatch.items():
-                p = float(probs.get(scen, 1.0))
-                net = np.zeros((T, len(names)))
-                for i, n in enumerate(names):
-                    for col, sign in ((f"discharge_kw:{n}", 1.0), (f"charge_kw:{n}", -1.0),
-                                      (f"battery_net_kw:{n}", 1.0)):
-                        if col in frame.columns:
-                            net[:, i] += sign * frame[col].to_numpy(dtype=float)[:T]
-                            found = True
-                total += p * net
-                weight += p
-            if found and weight > 0:
-                battery = total / weight
+        if not dispatch:
+            raise ValueError("plan.dispatch is empty: the PlanResult has no per-scenario dispatch to replay")
+        names = list(case.site_names)
+        probs = getattr(plan, "probabilities", {}) or {}
+        line_load = np.zeros((T, len(names)))
+        battery = np.zeros((T, len(names)))
+        weight = 0.0
+        for scen, frame in dispatch.items():
+            p = float(probs.get(scen, 1.0 / len(dispatch)))
+            for i, n in enumerate(names):
+                col = f"{n}:lines_kw"
+                if col not in frame.columns:
+                    raise ValueError(f"plan.dispatch[{scen!r}] lacks column {col!r}; columns are {list(frame.columns)[:12]}...")
+                line_load[:, i] += p * frame[col].to_numpy(dtype=float)[:T]
+                if f"{n}:battery_kw" in frame.columns:
+                    battery[:, i] += p * frame[f"{n}:battery_kw"].to_numpy(dtype=float)[:T]
+            weight += p
+        line_load /= weight
+        battery /= weight
         return cls(np.maximum(da, 0.0), line_load, battery, f"plan:{getattr(plan, 'method', '')}",
-                   ["day-ahead and production from the two-stage plan"])
+                   ["day-ahead purchases from the two-stage plan; line power and battery schedule are its "
+                    "probability-weighted mean dispatch over the scenarios"])
 
 
 def expected_renewables_kw(site, mean: dict) -> np.ndarray:
