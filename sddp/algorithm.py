@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from operator import itemgetter
 from time import perf_counter
 
@@ -16,6 +17,8 @@ from .progress import Progress
 from .risk import Expectation, RiskMeasure
 from .sampling import InSample
 from .stopping import IterationLimit
+
+_OPTIMAL_VALUE = int(_OPTIMAL.value)  # comparing ints is cheaper than pybind enums
 
 __all__ = ["train", "calculate_bound", "IterationRecord", "TrainingResult"]
 
@@ -56,7 +59,11 @@ class TrainingResult:
 
 # ----------------------------------------------------------------------------------
 class _Solver:
-    """Hot path: set the incoming state and the noise, solve, read results."""
+    """Hot path: set the incoming state and the noise, solve, read results.
+
+    Everything the loops need per node (bound HiGHS methods, the noise change of
+    each realisation as one call, index getters) is prepared once by
+    :func:`_ensure_realizations`, so a solve costs a handful of Python calls."""
 
     def __init__(self, graph):
         self.graph = graph
@@ -65,23 +72,23 @@ class _Solver:
 
     def solve(self, nd, x, k, omega, set_state=True):
         """Solve node ``nd`` with incoming state ``x`` and noise ``k``/``omega``."""
-        sp = nd.sp
-        h = sp.highs
         if set_state and nd.n_states:
             if nd.n_states == 1:
                 v = float(x[0])
-                h.changeColBounds(nd.in_col0, v, v)
+                nd.set_col_bounds(nd.in_col0, v, v)
             else:
-                h.changeColsBounds(nd.n_states, nd.in_cols, x, x)
-        for f, args in (sp.noise_changes[k] if k is not None else sp.record(omega)).ops:
-            f(h, *args)
+                nd.set_cols_bounds(nd.n_states, nd.in_cols, x, x)
+        if k is not None:
+            nd.noise_calls[k]()
+        else:
+            nd.sp.record(omega).apply(nd.h)
         self.solves += 1
         t0 = perf_counter()
-        h.run()
+        nd.run()
         self.solve_time += perf_counter() - t0
-        if h.getModelStatus() != _OPTIMAL:
-            sp.recover(omega)
-        return h
+        if nd.status().value != _OPTIMAL_VALUE:
+            nd.sp.recover(omega)
+        return nd.h
 
     def forward(self, traj, x0, record=None):
         """Solve along a trajectory; returns (internal cost, list of (x_in, x_out)),
@@ -91,17 +98,40 @@ class _Solver:
         x = x0
         total = 0.0
         points = []
+        t_run = 0.0
         for step, (i, k, omega) in enumerate(traj):
             nd = nodes[i]
-            h = self.solve(nd, x, k, omega)
-            cv = h.getSolution().col_value
-            x_out = np.empty(nd.n_states)
-            if nd.n_states:
-                x_out[:] = nd.get_out(cv)
+            n = nd.n_states
+            if n == 1:
+                v = float(x[0])
+                nd.set_col_bounds(nd.in_col0, v, v)
+            elif n:
+                nd.set_cols_bounds(n, nd.in_cols, x, x)
+            if k is not None:
+                nd.noise_calls[k]()
+            else:
+                nd.sp.record(omega).apply(nd.h)
+            t0 = perf_counter()
+            nd.run()
+            t_run += perf_counter() - t0
+            if nd.status().value != _OPTIMAL_VALUE:
+                nd.sp.recover(omega)
+            cv = nd.get_solution().col_value
             # project onto the state bounds (np.clip is slow on tiny arrays)
-            np.maximum(x_out, nd.out_lo, out=x_out)
-            np.minimum(x_out, nd.out_hi, out=x_out)
-            stage = h.getObjectiveValue() + nd.const
+            if n == 1:
+                v = cv[nd.out_col0]
+                if v < nd.out_lo0:
+                    v = nd.out_lo0
+                elif v > nd.out_hi0:
+                    v = nd.out_hi0
+                x_out = np.array((v,))
+            elif n:
+                x_out = np.array(nd.get_out(cv), dtype=float)
+                np.maximum(x_out, nd.out_lo, out=x_out)
+                np.minimum(x_out, nd.out_hi, out=x_out)
+            else:
+                x_out = np.empty(0)
+            stage = nd.objective_value() + nd.const
             if nd.theta >= 0:
                 stage -= cv[nd.theta]
             total += stage
@@ -109,6 +139,8 @@ class _Solver:
             if record is not None:
                 record(step, nd, cv, graph.sign * stage, omega)
             x = x_out
+        self.solves += len(points)
+        self.solve_time += t_run
         return total, points
 
     def child_values(self, nd, x):
@@ -118,27 +150,39 @@ class _Solver:
         x0 = float(x[0]) if n == 1 else 0.0
         vals = []
         duals = []
+        append_val = vals.append
+        append_dual = duals.append
+        pc = perf_counter
         t_run = 0.0
-        # plan: per realisation (highs, noise ops, first of its child?, child, noise)
-        for h, ops, first, child, k in nd.plan:
-            if first:
-                if n == 1:
-                    h.changeColBounds(child.in_col0, x0, x0)
-                elif n:
-                    h.changeColsBounds(n, child.in_cols, x, x)
-            for f, args in ops:
-                f(h, *args)
-            t0 = perf_counter()
-            h.run()
-            t_run += perf_counter() - t0
-            if h.getModelStatus() != _OPTIMAL:
-                child.sp.recover(child.sp.noise_support[k])
-            vals.append(h.getObjectiveValue())
+        # plan: per child (child, its realisations' noise calls)
+        for child, noise in nd.plan:
+            if n == 1:
+                child.set_col_bounds(child.in_col0, x0, x0)
+            elif n:
+                child.set_cols_bounds(n, child.in_cols, x, x)
+            run, status, objective_value = child.run, child.status, child.objective_value
+            get_solution, get_in = child.get_solution, child.get_in
             if n:
-                duals.append(child.get_in(h.getSolution().col_dual))
+                for f in noise:
+                    f()
+                    t0 = pc()
+                    run()
+                    t_run += pc() - t0
+                    if status().value != _OPTIMAL_VALUE:
+                        child.sp.recover(child.sp.noise_support[len(vals) - nd.plan_offset[child.index]])
+                    append_val(objective_value())
+                    append_dual(get_in(get_solution().col_dual))
+            else:
+                for f in noise:
+                    f()
+                    t0 = pc()
+                    run()
+                    t_run += pc() - t0
+                    if status().value != _OPTIMAL_VALUE:
+                        child.sp.recover(child.sp.noise_support[len(vals) - nd.plan_offset[child.index]])
+                    append_val(objective_value())
         K = len(vals)
-        V = np.array(vals)
-        V += nd.child_const
+        V = np.add(vals, nd.child_const)
         D = np.array(duals, dtype=float).reshape(K, n) if n else np.zeros((K, 0))
         self.solves += K
         self.solve_time += t_run
@@ -160,12 +204,44 @@ def _adjust(risk, p, V):
     return risk.adjust_probabilities(p / total, V) * total
 
 
+def _noop():
+    pass
+
+
+def _noise_call(h, changes):
+    """The changes of one noise realisation as a single argument-less call."""
+    ops = [partial(f, h, *args) for f, args in changes.ops]
+    if not ops:
+        return _noop
+    if len(ops) == 1:
+        return ops[0]
+
+    def apply_all():
+        for g in ops:
+            g()
+
+    return apply_all
+
+
 def _ensure_realizations(graph):
     for nd in graph.nodes:
         if not hasattr(nd, "get_in"):
+            h = nd.sp.highs
+            nd.h = h
+            # bound methods of this node's HiGHS model (saves lookups in the hot loops)
+            nd.run = h.run
+            nd.status = h.getModelStatus
+            nd.objective_value = h.getObjectiveValue
+            nd.get_solution = h.getSolution
+            nd.set_col_bounds = h.changeColBounds
+            nd.set_cols_bounds = h.changeColsBounds
+            nd.noise_calls = [_noise_call(h, ch) for ch in nd.sp.noise_changes]
             nd.const = graph.sign * nd.sp.objective_constant
             nd.n_states = len(nd.in_cols)
             nd.in_col0 = int(nd.in_cols[0]) if nd.n_states else -1
+            nd.out_col0 = int(nd.out_cols[0]) if nd.n_states else -1
+            nd.out_lo0 = float(nd.out_lo[0]) if nd.n_states else 0.0
+            nd.out_hi0 = float(nd.out_hi[0]) if nd.n_states else 0.0
             nd.get_in = itemgetter(*nd.in_cols.tolist()) if nd.n_states else None
             nd.get_out = itemgetter(*nd.out_cols.tolist()) if nd.n_states else None
     for nd in graph.nodes:
@@ -174,12 +250,15 @@ def _ensure_realizations(graph):
         if nd.children and not hasattr(nd, "real_probs"):
             nd.real_probs = np.array([r[2] for r in nd.realizations])
             nd.child_const = np.array([graph.nodes[c].const for c, _, _ in nd.realizations])
-            plan, last = [], -1
-            for c, k, _ in nd.realizations:
+            plan, offset = [], {}
+            for j, (c, k, _) in enumerate(nd.realizations):
                 child = graph.nodes[c]
-                plan.append((child.sp.highs, child.sp.noise_changes[k].ops, c != last, child, k))
-                last = c
-            nd.plan = plan
+                if not plan or plan[-1][0] is not child:
+                    plan.append((child, []))
+                    offset[c] = j
+                plan[-1][1].append(child.noise_calls[k])
+            nd.plan = [(child, tuple(noise)) for child, noise in plan]
+            nd.plan_offset = offset
     if not hasattr(graph, "root_realizations"):
         graph.root_realizations = _realizations(graph, graph.root_children)
 
@@ -193,10 +272,12 @@ def calculate_bound(graph, solver=None) -> float:
     solver = solver or _Solver(graph)
     x0 = graph.initial_state
     total = 0.0
+    last = -1
     for c, k, p in graph.root_realizations:
         child = graph.nodes[c]
-        h = solver.solve(child, x0, k, child.sp.noise_support[k])
-        total += p * (h.getObjectiveValue() + graph.sign * child.sp.objective_constant)
+        solver.solve(child, x0, k, child.sp.noise_support[k], set_state=c != last)
+        last = c
+        total += p * (child.objective_value() + child.const)
     return graph.sign * total
 
 
@@ -226,7 +307,10 @@ def backward_pass(graph, solver, points_by_node, risks, cut_selection, new_cuts=
         q = _adjust(risks[i], p, V)
         if not multi:
             coef = q @ D
-            intercept = float(q @ V - coef @ x)
+            if len(x) == 1:  # the same arithmetic without two small-array calls
+                intercept = float(q @ V) - float(coef[0]) * float(x[0])
+            else:
+                intercept = float(q @ V - coef @ x)
             cs = nd.cuts[0]
             cs.add(intercept, coef, x)
             cs.add_point(x)

@@ -4,6 +4,7 @@ in JSON following SDDP.jl's layout."""
 from __future__ import annotations
 
 import json
+from bisect import bisect_left
 
 import highspy
 import numpy as np
@@ -20,14 +21,29 @@ class RowBook:
     def __init__(self, highs):
         self.h = highs
         self.sets = []
+        self._one = np.zeros(1, dtype=_I32)
 
     def delete(self, rows):
-        rows = np.sort(np.asarray(rows, dtype=_I32))
-        self.h.deleteRows(len(rows), rows)
+        """Delete the given LP rows and renumber the rows of every cut set (only
+        the cuts in the LP have a row; there are few, so this is scalar work)."""
+        rows = sorted(int(r) for r in rows)
+        if len(rows) == 1:  # the usual case: one dominated cut
+            d = rows[0]
+            self._one[0] = d
+            self.h.deleteRows(1, self._one)
+            for cs in self.sets:
+                r = cs.rows
+                for i in cs._in_lp:
+                    if r[i] > d:
+                        r[i] -= 1
+            return
+        self.h.deleteRows(len(rows), np.array(rows, dtype=_I32))
         for cs in self.sets:
-            r = cs.rows[: cs.n]
-            m = r >= 0
-            r[m] -= np.searchsorted(rows, r[m]).astype(_I32)
+            r = cs.rows
+            for i in cs._in_lp:
+                ri = int(r[i])
+                if ri >= 0:
+                    r[i] = ri - bisect_left(rows, ri)
 
 
 class CutSet:
@@ -61,13 +77,24 @@ class CutSet:
         # Level-1 bookkeeping: best cut and its height at each point, points won per cut
         self.best_val = np.empty(cap)
         self.best_idx = np.empty(cap, dtype=np.int64)
-        self.count = np.zeros(cap, dtype=np.int64)
+        self.best_thr = np.empty(cap)  # best_val + tol * max(1, |best_val|)
+        self._thr_tol = 1e-9
+        self._cnt = []  # points won per cut (a list: cheap scalar updates)
+        self._in_lp = set()  # indices of the cuts that have a row in the LP
         self._sel_n = 0  # cuts and points already taken into account
         self._sel_p = 0
+        self._views()
+
+    def _views(self):
+        """1-D views of the slopes and points when there is one state (cheaper
+        slicing in :meth:`_select_one`)."""
+        if self.n_states == 1:
+            self._c1 = self.coefs[:, 0]
+            self._p1 = self.points[:, 0]
 
     @property
     def n_active(self):
-        return int(self.active[: self.n].sum())
+        return len(self._in_lp)
 
     def _grow(self):
         cap = 2 * len(self.intercepts)
@@ -81,6 +108,7 @@ class CutSet:
             new = np.empty((cap, self.n_states))
             new[: self.n] = old[: self.n]
             setattr(self, name, new)
+        self._views()
 
     def add(self, intercept, coef, state):
         """Add a cut row ``theta - coef @ x_out >= intercept``."""
@@ -96,9 +124,13 @@ class CutSet:
     def _insert(self, i):
         h = self.h
         self.active[i] = True
+        self._in_lp.add(i)
         self.rows[i] = h.getNumRow()
         vals = self._vals
-        np.negative(self.coefs[i], out=vals[1:])
+        if self.n_states == 1:
+            vals[1] = -self.coefs[i, 0]
+        else:
+            np.negative(self.coefs[i], out=vals[1:])
         h.addRow(float(self.intercepts[i]), INF, self.n_states + 1, self._idx, vals)
 
     def add_point(self, x):
@@ -107,7 +139,8 @@ class CutSet:
             new = np.empty((cap, self.n_states))
             new[: self.n_points] = self.points[: self.n_points]
             self.points = new
-            for name in ("best_val", "best_idx"):
+            self._views()
+            for name in ("best_val", "best_idx", "best_thr"):
                 old = getattr(self, name)
                 grown = np.empty(cap, dtype=old.dtype)
                 grown[: self.n_points] = old[: self.n_points]
@@ -124,43 +157,114 @@ class CutSet:
         c0, p0 = self._sel_n, self._sel_p
         if n == 0 or p == 0 or (c0 == n and p0 == p):
             return
-        if len(self.count) < len(self.intercepts):
-            grown = np.zeros(len(self.intercepts), dtype=np.int64)
-            grown[: len(self.count)] = self.count
-            self.count = grown
-        count = self.count
-        count[c0:n] = 0
-        best_val, best_idx = self.best_val, self.best_idx
+        best_val, best_idx, best_thr = self.best_val, self.best_idx, self.best_thr
+        if tol != self._thr_tol:
+            self._thr_tol = tol
+            best_thr[:p0] = best_val[:p0] + tol * np.maximum(1.0, np.abs(best_val[:p0]))
+        if c0 == n - 1 and p0 == p - 1 and p0 > 0 and len(self._cnt) == c0:
+            self._select_one(tol)
+            return
         if c0 < n and p0 > 0:  # new cuts at the old points
             H = self.coefs[c0:n] @ self.points[:p0].T
             H += self.intercepts[c0:n, None]
             j = H.argmax(axis=0)
             hv = H[j, np.arange(p0)]
-            old = best_val[:p0]
-            better = np.flatnonzero(hv > old + tol * np.maximum(1.0, np.abs(old)))
+            # best_thr = best_val + tol * max(1, |best_val|): replaced only if clearly higher
+            better = np.flatnonzero(hv > best_thr[:p0])
             if len(better):
-                np.subtract.at(count, best_idx[better], 1)
                 best_idx[better] = c0 + j[better]
-                best_val[better] = hv[better]
-                np.add.at(count, best_idx[better], 1)
+                v = hv[better]
+                best_val[better] = v
+                best_thr[better] = v + tol * np.maximum(1.0, np.abs(v))
         if p0 < p:  # new points against every cut (ties: the oldest cut)
             H = self.coefs[:n] @ self.points[p0:p].T
             H += self.intercepts[:n, None]
             j = H.argmax(axis=0)
             best_idx[p0:p] = j
-            best_val[p0:p] = H[j, np.arange(p - p0)]
-            np.add.at(count, j, 1)
+            v = H[j, np.arange(p - p0)]
+            best_val[p0:p] = v
+            best_thr[p0:p] = v + tol * np.maximum(1.0, np.abs(v))
         self._sel_n, self._sel_p = n, p
-        keep = count[:n] > 0
+        cnt = np.bincount(best_idx[:p], minlength=n)
+        self._cnt = cnt.tolist()
+        keep = cnt > 0
         active = self.active[:n]
-        drop = np.flatnonzero(active & ~keep)
+        change = np.flatnonzero(keep != active)
+        if not len(change):
+            return
+        drop = change[active[change]]
         if len(drop):
             rows = self.rows[drop].copy()
             self.rows[drop] = -1
             active[drop] = False
+            self._in_lp.difference_update(drop.tolist())
             self.book.delete(rows)
-        for i in np.flatnonzero(keep & ~active):
+        for i in change[keep[change]]:
             self._insert(i)
+
+    def _select_one(self, tol):
+        """:meth:`select` after one new cut and one new point (the backward pass):
+        only the new cut, the cuts it beat and the best cut at the new point can
+        change status, so the bookkeeping is a few small Python operations.
+        Gives exactly the result of the general path (same arithmetic)."""
+        c = self._sel_n
+        p0 = self._sel_p
+        n = c + 1
+        cnt = self._cnt
+        cnt.append(0)
+        best_val, best_idx, best_thr = self.best_val, self.best_idx, self.best_thr
+        one = self.n_states == 1
+        # the new cut at the old points (one state: a product, as the matmul computes)
+        if one:
+            hv = self._p1[:p0] * self._c1[c]
+        else:
+            hv = self.points[:p0] @ self.coefs[c]
+        hv += self.intercepts[c]
+        better = (hv > best_thr[:p0]).nonzero()[0]
+        cand = {c}
+        nb = len(better)
+        if nb:
+            losers = best_idx[better].tolist()
+            for i in losers:
+                cnt[i] -= 1
+            cnt[c] += nb
+            cand.update(losers)
+            if nb <= 8:
+                for i, v in zip(better.tolist(), hv[better].tolist()):
+                    best_idx[i] = c
+                    best_val[i] = v
+                    best_thr[i] = v + tol * max(1.0, abs(v))
+            else:
+                best_idx[better] = c
+                v = hv[better]
+                best_val[better] = v
+                best_thr[better] = v + tol * np.maximum(1.0, np.abs(v))
+        # the new point against every cut (ties: the oldest cut)
+        if one:
+            hc = self._c1[:n] * self._p1[p0]
+        else:
+            hc = self.coefs[:n] @ self.points[p0]
+        hc += self.intercepts[:n]
+        j = int(hc.argmax())
+        v = float(hc[j])
+        best_idx[p0] = j
+        best_val[p0] = v
+        best_thr[p0] = v + tol * max(1.0, abs(v))
+        cnt[j] += 1
+        cand.add(j)
+        self._sel_n, self._sel_p = n, p0 + 1
+        active = self.active
+        drop = [i for i in cand if cnt[i] == 0 and active[i]]
+        if drop:
+            rows = self.rows
+            lp_rows = [int(rows[i]) for i in drop]
+            for i in drop:
+                rows[i] = -1
+                active[i] = False
+            self._in_lp.difference_update(drop)
+            self.book.delete(lp_rows)
+        if cnt[j] and not active[j]:  # only the best cut at the new point can come back
+            self._insert(j)
 
     def value(self, x):
         """Height of the cut approximation at ``x`` (active cuts only)."""

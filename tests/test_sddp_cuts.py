@@ -119,3 +119,74 @@ def test_cut_type_cannot_change():
     sddp.train(model, iteration_limit=2, print_level=0)
     with pytest.raises(ValueError):
         sddp.train(model, iteration_limit=2, cut_type="multi", print_level=0)
+
+
+def _brute_force_level1(cs):
+    """Cuts that are the highest (ties: the oldest) at one sampled point or more."""
+    H = cs.intercepts[: cs.n, None] + cs.coefs[: cs.n] @ cs.points[: cs.n_points].T
+    return set(H.argmax(axis=0).tolist()), H
+
+
+def _check_lp_rows(cs, base_rows):
+    h = cs.h
+    assert h.getNumRow() == base_rows + cs.n_active
+    lp = h.getLp()
+    rows = [int(cs.rows[i]) for i in range(cs.n) if cs.active[i]]
+    assert sorted(rows) == list(range(base_rows, base_rows + cs.n_active))
+    for i in range(cs.n):
+        if cs.active[i]:
+            r = int(cs.rows[i])
+            assert lp.row_lower_[r] == cs.intercepts[i]
+        else:
+            assert cs.rows[i] == -1
+
+
+@pytest.mark.parametrize("n_states", [1, 2])
+def test_incremental_level1_equals_brute_force_cut_by_cut(n_states):
+    """The backward pass adds one cut and its trial point, then selects (the fast
+    path); after every step the LP must hold exactly the brute-force Level-1 set."""
+    import highspy
+
+    from sddp.cuts import CutSet
+
+    rng = np.random.default_rng(7)
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.addVars(1 + n_states, np.zeros(1 + n_states), np.full(1 + n_states, 100.0))
+    h.addRow(0.0, 1e30, 1, np.array([0], dtype=np.int32), np.array([1.0]))  # a base row
+    cs = CutSet(h, 0, np.arange(1, 1 + n_states, dtype=np.int32))
+    center = rng.uniform(20, 80, n_states)
+    for step in range(120):
+        x = rng.uniform(0, 100, n_states)
+        # tangent of a convex function, perturbed so that old cuts get dominated or not
+        slope = 2 * (x - center) + rng.normal(0, 5, n_states)
+        value = float(((x - center) ** 2).sum()) + rng.normal(0, 50)
+        cs.add(value - float(slope @ x), slope, x)
+        cs.add_point(x)
+        cs.select()
+        keep, H = _brute_force_level1(cs)
+        # no near-ties in this random data, so the tolerance of the incremental rule is moot
+        if cs.n > 1:
+            srt = np.sort(H, axis=0)
+            assert np.all(srt[-1] - srt[-2] > 1e-6 * np.maximum(1.0, np.abs(srt[-1])))
+        assert set(np.flatnonzero(cs.active[: cs.n]).tolist()) == keep
+        _check_lp_rows(cs, 1)
+    assert 1 < cs.n_active < cs.n
+
+
+def test_level1_in_training_equals_brute_force_one_state():
+    model = hydro_thermal(6, costs=[50.0 + 10 * t for t in range(1, 7)],
+                          inflows=[100.0 * i / 9 for i in range(10)])
+    sddp.train(model, iteration_limit=60, print_level=0, random_state=4)
+    for nd in model.nodes:
+        for cs in nd.cuts or ():
+            keep, H = _brute_force_level1(cs)
+            act = cs.active[: cs.n]
+            best = H.max(axis=0)
+            tol = 1e-8 * np.maximum(1.0, np.abs(best))
+            # kept cuts are the highest at every point, and each is highest somewhere
+            assert np.all(H[act].max(axis=0) >= best - tol)
+            assert np.all((H[act] >= best - tol).any(axis=1))
+            assert keep <= set(np.flatnonzero(act).tolist()) | {
+                i for i in range(cs.n) if (H[i] >= best - tol).any()}
+            _check_lp_rows(cs, 2)
