@@ -76,8 +76,83 @@ def scenarios_stage(case, report: Report, n_scenarios: int = 200, seed: int = 0,
     return full, reduced
 
 
+def plan_stage(case, report: Report, n_scenarios: int = 20, method: str = "ef", np: int = 1,
+               seed: int | None = None, rel_gap: float = 0.005, measures: bool = True, quick: bool = False):
+    """Two-stage day-ahead procurement: bounds, gap, day-ahead schedule, Gantt chart, VSS and EVPI."""
+    from planner.twostage import plan
+
+    section = report.section(f"Day-ahead procurement ({'extensive form' if method == 'ef' else 'progressive hedging'})")
+    result = plan(case, n_scenarios=n_scenarios, method=method, np=np, seed=seed,
+                  output_dir=report.output_dir / "plan", progress=True, rel_gap=rel_gap, measures=measures)
+    section.paragraphs.append(
+        f"{result.n_scenarios} scenarios, solved by {result.method} in {result.time_s:.1f} s: "
+        f"lower bound {result.lower_bound:,.2f} EUR, upper bound {result.upper_bound:,.2f} EUR, "
+        f"gap {100 * result.gap:.3f} % (status {result.status})."
+    )
+    bounds = pd.DataFrame({"lower_bound_eur": [result.lower_bound], "upper_bound_eur": [result.upper_bound],
+                           "gap": [result.gap], "time_s": [result.time_s]}, index=[result.method])
+    report.add_table(section, "Bounds of the expected daily cost", bounds, "plan_bounds")
+    if result.measures:
+        m = pd.Series(result.measures, name="EUR").to_frame()
+        report.add_table(section, "Stochastic-programming measures (EV, EEV, VSS, WS, EVPI)", m, "plan_measures")
+    if result.day_ahead is not None:
+        report.add_table(section, "Day-ahead purchase per period (kW)", result.day_ahead.round(1), "plan_day_ahead")
+    try:
+        from planner import plots_twostage
+    except ImportError:  # plots of the two-stage stage are optional extras
+        plots_twostage = None
+    if plots_twostage is not None:
+        for name, caption in (("plot_day_ahead", "Day-ahead purchases against prices"),
+                              ("plot_gantt", "Production schedule per line (Gantt chart)"),
+                              ("plot_dispatch", "Dispatch per site in one scenario")):
+            fn = getattr(plots_twostage, name, None)
+            if fn is not None:
+                path = fn(result, report.figure_path(name.replace("plot_", "plan_")), case=case) \
+                    if "case" in fn.__code__.co_varnames else fn(result, report.figure_path(name.replace("plot_", "plan_")))
+                section.figures.append((caption, path))
+    return result
+
+
+def policy_stage(case, report: Report, iterations: int = 100, simulations: int = 100, seed: int = 0,
+                 np: int = 1, plan_result=None, quick: bool = False):
+    """The SDDP battery policy: bounds, convergence, SoC paths, comparison with other policies."""
+    from planner.policy import FixedSchedule
+    from planner.policy.compare import run_policy
+
+    schedule = FixedSchedule.from_plan(plan_result, case) if plan_result is not None else None
+    section = report.section("Hour-by-hour battery policy (SDDP)")
+    result = run_policy(case, iterations=iterations, simulations=simulations, seed=seed, np=np,
+                        output_dir=report.output_dir / "policy", progress=True, schedule=schedule)
+    lo, hi = result.upper_bound_ci
+    section.paragraphs.append(
+        f"State: state of charge of every battery and the running import peak; a Markov lattice of "
+        f"intraday price, PV and wind. {result.iterations} iterations in {result.train_time_s:.1f} s: "
+        f"lower bound {result.lower_bound:,.2f} EUR, statistical upper bound {result.upper_bound:,.2f} EUR "
+        f"(95 % interval {lo:,.2f} .. {hi:,.2f}), gap {100 * result.gap:.2f} % "
+        f"({100 * result.gap_ci:.2f} % at the top of the interval). Day-ahead purchases and the production "
+        f"schedule are fixed {'from the two-stage plan' if plan_result is not None else 'by the rule schedule'}."
+    )
+    for note in result.notes:
+        section.paragraphs.append(f"Note: {note}")
+    report.add_table(section, "Policies on the same out-of-sample paths (operating cost, EUR)",
+                     result.comparison.set_index("policy").round(2), "policy_comparison")
+    if result.real_days is not None:
+        report.add_table(section, "Policies on real 2019 and 2022 price days", result.real_days.round(2),
+                         "policy_real_days")
+    captions = {"bound_convergence": "Lower bound by iteration and the simulated upper bound",
+                "soc_spaghetti": "State of charge along simulated paths",
+                "policy_comparison": "Cost of each policy on the same paths"}
+    for key, path in result.figures.items():
+        section.figures.append((captions.get(key, key), path))
+    return result
+
+
 def run_main_job(case, output_dir: Path, quick: bool = False) -> Path:
-    """Run every available stage on ``case``; return the report's path."""
+    """Run every stage on ``case``; return the report's path.
+
+    Sizes are chosen so that the default case runs in a few minutes on two cores; ``quick`` shrinks
+    them further for tests.
+    """
     report = Report(output_dir, f"Planner report: case {case.name}")
     overview = report.section("Case")
     overview.paragraphs.append(case.description or case.name)
@@ -94,21 +169,19 @@ def run_main_job(case, output_dir: Path, quick: bool = False) -> Path:
         })
     report.add_table(overview, "Sites", pd.DataFrame(rows).set_index("site"), "sites")
     timings = {}
-    t0 = time.perf_counter()
-    scenarios_stage(case, report, n_scenarios=50 if quick else 500, seed=case.scenarios.seed)
-    timings["scenarios"] = time.perf_counter() - t0
-    for name, stage in _optional_stages():
+
+    def timed(name, fn, *args, **kwargs):
         t0 = time.perf_counter()
-        stage(case, report, quick=quick)
+        out = fn(*args, **kwargs)
         timings[name] = time.perf_counter() - t0
+        return out
+
+    seed = case.scenarios.seed
+    timed("scenarios", scenarios_stage, case, report, n_scenarios=50 if quick else 500, seed=seed)
+    plan_result = timed("day-ahead plan", plan_stage, case, report, n_scenarios=3 if quick else 20,
+                        seed=seed, measures=not quick, quick=quick)
+    timed("battery policy", policy_stage, case, report, iterations=20 if quick else 100,
+          simulations=20 if quick else 100, seed=seed, plan_result=plan_result, quick=quick)
     summary = report.section("Run times")
     report.add_table(summary, "Seconds per stage", pd.Series(timings, name="seconds").round(1).to_frame(), "timings")
     return report.write()
-
-
-def _optional_stages():
-    """Stages wired into the main job, in order (each a function (case, report, quick))."""
-    return [(name, fn) for name, fn in _STAGES]
-
-
-_STAGES: list = []
