@@ -1,0 +1,100 @@
+"""Benchmark of the day-ahead model: EF (HiGHS) and PH (mpi-sppy, np 3) times and gaps.
+
+Rows: the default case, and cases replicating the default case's sites (3, 10, 30 sites; a simple
+seeded replicator: copies of the three sites with loads and line powers scaled by a random factor
+in [0.8, 1.2], linked in a chain). Scenarios from planner.scenario_inputs.case_scenarios.
+Usage: python benchmarks/twostage.py [--rows default:50,3:10,...] [--time-limit 120] [--no-ph]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import math
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from planner.case import Link, load_case  # noqa: E402
+
+
+def replicate_case(case, n_sites: int, seed: int = 0):
+    """n_sites copies of the case's sites (scaled loads and line powers), linked in a chain."""
+    rng = np.random.default_rng(seed)
+    sites = []
+    for i in range(n_sites):
+        base = case.sites[i % len(case.sites)]
+        k = float(rng.uniform(0.8, 1.2))
+        lines = [dataclasses.replace(l, power_kw={m: p * k for m, p in l.power_kw.items()}) for l in base.lines]
+        load = dataclasses.replace(base.base_load, mean_kw=base.base_load.mean_kw * k)
+        sites.append(dataclasses.replace(base, name=f"{base.name}_{i}", lines=lines, base_load=load))
+    links = [Link(site_a=sites[i].name, site_b=sites[i + 1].name, capacity_kw=1500.0, loss_fraction=0.02)
+             for i in range(n_sites - 1)]
+    contract = dataclasses.replace(case.contract, subscribed_power_kw=case.contract.subscribed_power_kw * n_sites / 3)
+    return dataclasses.replace(case, name=f"replica_{n_sites}", sites=sites, links=links, contract=contract,
+                               source=None)
+
+
+def scenarios_for(case, n, seed):
+    try:
+        from planner.scenario_inputs import case_scenarios
+    except ImportError:
+        sys.path.insert(0, str(ROOT / "tests"))
+        from twostage_fixtures import simple_test_scenarios as case_scenarios
+    return case_scenarios(case, n, seed)
+
+
+def run_row(case, n, time_limit, ph, rel_gap):
+    import planner.twostage as ts
+
+    scen = scenarios_for(case, n, 0)
+    row = {"case": case.name, "sites": len(case.sites), "scenarios": n}
+    t = time.perf_counter()
+    try:
+        r = ts.plan(case, n, method="ef", scenarios=scen, rel_gap=rel_gap, time_limit=time_limit, measures=False,
+                    progress=False)
+        row.update(ef_time_s=time.perf_counter() - t, ef_lb=r.lower_bound, ef_ub=r.upper_bound, ef_gap=r.gap)
+    except RuntimeError as exc:
+        row.update(ef_time_s=time.perf_counter() - t, ef_lb=math.nan, ef_ub=math.inf, ef_gap=math.inf,
+                   ef_note=str(exc).splitlines()[0][:80])
+    if ph:
+        t = time.perf_counter()
+        try:
+            r = ts.plan(case, n, method="ph", np=3, scenarios=scen, rel_gap=rel_gap, time_limit=time_limit,
+                        measures=False, progress=False)
+            row.update(ph_time_s=time.perf_counter() - t, ph_lb=r.lower_bound, ph_ub=r.upper_bound, ph_gap=r.gap)
+        except RuntimeError as exc:
+            row.update(ph_time_s=time.perf_counter() - t, ph_gap=math.inf, ph_note=str(exc).splitlines()[0][:80])
+    return row
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--rows", default="default:50,3:10,3:50,10:10,10:50,10:200,30:10",
+                   help="comma list of <sites or 'default'>:<scenarios>")
+    p.add_argument("--time-limit", type=float, default=120.0)
+    p.add_argument("--rel-gap", type=float, default=0.005)
+    p.add_argument("--no-ph", action="store_true")
+    args = p.parse_args(argv)
+    import pandas as pd
+
+    default = load_case(ROOT / "data" / "cases" / "default.toml")
+    rows = []
+    for spec in args.rows.split(","):
+        sites, n = spec.split(":")
+        case = default if sites == "default" else replicate_case(default, int(sites))
+        row = run_row(case, int(n), args.time_limit, not args.no_ph, args.rel_gap)
+        rows.append(row)
+        print(pd.DataFrame([row]).to_string(index=False), flush=True)
+    table = pd.DataFrame(rows)
+    print("\n" + table.to_string(index=False))
+    return table
+
+
+if __name__ == "__main__":
+    main()
