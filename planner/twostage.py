@@ -405,9 +405,17 @@ def plan(case, n_scenarios: int | None = None, method: str = "ef", np: int = 1, 
     if measures:
         from planner.stochastic_measures import stochastic_measures
 
-        meas = stochastic_measures(module, names, kwargs, rp=res.upper_bound, mip_gap=rel_gap,
-                                   time_limit=measures_time_limit)
-        if meas["EEV"] < res.upper_bound:
+        try:
+            meas = stochastic_measures(module, names, kwargs, rp=res.upper_bound, mip_gap=rel_gap,
+                                       time_limit=measures_time_limit)
+        except RuntimeError as exc:  # a measure's MIP found no incumbent within its time limit
+            meas = {}
+            note = (f"stochastic measures not computed: {exc}; raise measures_time_limit "
+                    f"(now {measures_time_limit} s per solve)")
+            res.log.append(note)
+            if progress:
+                print(note, flush=True)
+        if meas and meas["EEV"] < res.upper_bound:
             # the expected-value decision, evaluated in every scenario, beats the incumbent: it is a
             # feasible first stage, so its expected cost is a valid (better) upper bound
             from planner.solve_ef import nonant_vars
@@ -422,7 +430,8 @@ def plan(case, n_scenarios: int | None = None, method: str = "ef", np: int = 1, 
             dispatch = {n: dispatch_frame(case, models[n]) for n in names}
             schedule = pd.concat([schedule_frame(case, models[n], n) for n in names], ignore_index=True)
             meas.update(RP=res.upper_bound, VSS=meas["EEV"] - res.upper_bound, EVPI=res.upper_bound - meas["WS"])
-        meas["RP_bound"] = res.lower_bound
+        if meas:
+            meas["RP_bound"] = res.lower_bound
     result = PlanResult(lower_bound=res.lower_bound, upper_bound=res.upper_bound, status=res.status,
                         time_s=time.perf_counter() - t0, method=res.method, first_stage=res.first_stage,
                         iterations=res.iterations, log=res.log, day_ahead=day_ahead_frame(case, res.first_stage),
