@@ -1,0 +1,11 @@
+"""Decomposition of the multi-site day-ahead problem across sites: by prices, quantities and prediction.
+
+``run_decomposition(case, method, scenarios, np=1, ...)`` returns a DecompositionResult (bounds per
+iteration, gap, time, feasible plan); ``plot_bounds(result, path)`` draws the bounds.
+"""
+
+from planner.decomposition.base import (METHODS, DecompositionResult, IterationRecord, deterministic_day,
+                                        plot_bounds, run_decomposition)
+
+__all__ = ["METHODS", "DecompositionResult", "IterationRecord", "deterministic_day", "plot_bounds",
+           "run_decomposition"]

@@ -1,0 +1,152 @@
+"""Primal recovery: a feasible plan of the full problem from the site plans the decomposition has seen.
+
+Every site answer is a feasible plan of that site (a *column*: supply profile, own cost, integer
+schedule). Columns of one site and scenario that share an integer schedule may be mixed convexly
+(with the schedule fixed the site's constraints are linear), so the selection problem picks one
+schedule per site and scenario (binary), a convex mix of its columns, and the contract and links
+(the coordinator) that serve the resulting supplies. Its incumbent is a feasible plan of the full
+problem, hence an upper bound. ``verify_plan`` re-checks a plan on the project's own full model.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyomo.environ as pyo
+
+from planner.decomposition.subproblems import CoupledProblem, build_coordinator
+
+
+class ColumnPool:
+    """Columns per subproblem, deduplicated."""
+
+    def __init__(self, n_sub: int):
+        self.columns: list[list] = [[] for _ in range(n_sub)]
+        self._keys: list[set] = [set() for _ in range(n_sub)]
+
+    def add(self, sol) -> bool:
+        key = (sol.schedule, tuple(np.round(sol.supply_kw, 3)))
+        if key in self._keys[sol.j]:
+            return False
+        self._keys[sol.j].add(key)
+        self.columns[sol.j].append((float(sol.cost_eur), np.asarray(sol.supply_kw, dtype=float), sol.schedule))
+        return True
+
+    def __len__(self):
+        return sum(len(c) for c in self.columns)
+
+
+@dataclass
+class Plan:
+    """A feasible plan: day-ahead volumes, site supplies and integer schedules, and its cost."""
+
+    cost_eur: float
+    day_ahead_kw: np.ndarray               # (zones, T)
+    supply_kw: np.ndarray                  # (n_sub, T)
+    schedules: list = field(default_factory=list)  # per subproblem: the 0/1 tuple (SiteSubproblem order)
+    zones: list = field(default_factory=list)
+
+
+def select_columns(problem: CoupledProblem, pool: ColumnPool, *, time_limit: float = 60.0,
+                   mip_gap: float = 1e-4) -> Plan | None:
+    """Solve the column-selection MIP; None when no feasible selection was found in time."""
+    from pyomo.contrib.appsi.solvers import Highs
+
+    m = build_coordinator(problem)
+    cols = pool.columns
+    K = [(j, k) for j in range(problem.n_sub) for k in range(len(cols[j]))]
+    groups = {}
+    for j, k in K:
+        groups.setdefault((j, cols[j][k][2]), []).append(k)
+    G = list(groups)
+    m.K = pyo.Set(initialize=K, dimen=2)
+    m.G = pyo.Set(initialize=range(len(G)))
+    m.weight = pyo.Var(m.K, bounds=(0.0, 1.0))
+    m.pick = pyo.Var(m.G, within=pyo.Binary)
+    m.mix = pyo.Constraint(m.G, rule=lambda m, g: sum(m.weight[G[g][0], k] for k in groups[G[g]]) == m.pick[g])
+    by_j = {}
+    for g, (j, _) in enumerate(G):
+        by_j.setdefault(j, []).append(g)
+    m.one = pyo.Constraint(m.J, rule=lambda m, j: sum(m.pick[g] for g in by_j[j]) == 1)
+    m.serve = pyo.Constraint(m.J, m.T, rule=lambda m, j, t: m.supply_kw[j, t]
+                             == sum(m.weight[j, k] * float(cols[j][k][1][t]) for k in range(len(cols[j]))))
+    m.obj = pyo.Objective(expr=m.cost_eur + sum(problem.probability(j) * cols[j][k][0] * m.weight[j, k] for j, k in K))
+    opt = Highs()
+    opt.config.load_solution = False
+    opt.config.mip_gap = mip_gap
+    opt.config.time_limit = time_limit
+    opt.highs_options["threads"] = 1
+    res = opt.solve(m)
+    if res.best_feasible_objective is None:
+        return None
+    res.solution_loader.load_vars()
+    schedules = [None] * problem.n_sub
+    for g, (j, sched) in enumerate(G):
+        if (m.pick[g].value or 0) > 0.5:
+            schedules[j] = sched
+    supply = np.array([[pyo.value(m.supply_kw[j, t]) for t in m.T] for j in m.J])
+    da = np.array([[m.day_ahead_kw[z, t].value for t in m.T] for z in m.Z])
+    return Plan(float(res.best_feasible_objective), da, supply, schedules, list(m.Z))
+
+
+def verify_plan(problem: CoupledProblem, plan: Plan, *, fix_day_ahead: bool = True):
+    """Fix the plan's integer schedules (and day-ahead volumes) in the project's full model
+    (planner.twostage, every scenario) and solve the remaining LP with HiGHS.
+
+    Returns (feasible, cost): a feasible plan's cost can only be at most ``plan.cost_eur`` (the plan
+    is one point of that LP). With ``fix_day_ahead=False`` returns (feasible, polished Plan or None).
+    """
+    from pyomo.contrib.appsi.solvers import Highs
+
+    from planner.decomposition.subproblems import SiteSubproblem
+    from planner.twostage import build_day_ahead_model
+
+    case = problem.case
+    N = problem.n_sites
+    m = pyo.ConcreteModel("verify")
+    m.scen = pyo.Block(range(problem.n_scenarios))
+    total = 0.0
+    for w in range(problem.n_scenarios):
+        model = build_day_ahead_model(case, problem.data[w], name=f"scen{w}")
+        model.obj.deactivate()
+        m.scen[w].transfer_attributes_from(model)
+        b = m.scen[w]
+        for i in range(N):
+            j = w * N + i
+            sub = SiteSubproblem(problem, j)
+            names = [v.name.split(".", 1)[1] for v in sub._base_model().binaries]  # 'line[x].on[M1,0]'
+            for name, val in zip(names, plan.schedules[j]):
+                b.find_component(f"site[{case.site_names[i]}].{name}").fix(val)
+        for zi, z in enumerate(plan.zones):
+            for t in range(case.n_periods):
+                if fix_day_ahead:
+                    b.contract.day_ahead_kw[z, t].fix(float(plan.day_ahead_kw[zi, t]))
+                elif w > 0:
+                    b.add_component(f"nonant_{zi}_{t}", pyo.Constraint(expr=b.contract.day_ahead_kw[z, t] == m.scen[0].contract.day_ahead_kw[z, t]))
+        total = total + float(problem.probabilities[w]) * b.total_cost_eur
+    m.obj = pyo.Objective(expr=total)
+    opt = Highs()
+    opt.config.load_solution = False
+    opt.highs_options["threads"] = 1
+    res = opt.solve(m)
+    status = str(res.termination_condition).split(".")[-1]
+    if res.best_feasible_objective is None or status != "optimal":
+        return (False, math.inf) if fix_day_ahead else (False, None)
+    cost = float(res.best_feasible_objective)
+    if fix_day_ahead:
+        return True, cost
+    res.solution_loader.load_vars()
+    T = range(case.n_periods)
+    da = np.array([[m.scen[0].contract.day_ahead_kw[z, t].value for t in T] for z in plan.zones])
+    supply = np.array([[pyo.value(m.scen[j // N].site[case.site_names[j % N]].grid_kw[t]
+                                  + m.scen[j // N].site[case.site_names[j % N]].link_in_kw[t]) for t in T]
+                       for j in range(problem.n_sub)])
+    return True, Plan(cost, da, supply, list(plan.schedules), list(plan.zones))
+
+
+def polish_plan(problem: CoupledProblem, plan: Plan) -> Plan | None:
+    """Keep the plan's integer schedules, re-optimise everything continuous on the full model (an LP)."""
+    ok, better = verify_plan(problem, plan, fix_day_ahead=False)
+    return better if ok else None
