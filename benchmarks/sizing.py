@@ -1,0 +1,116 @@
+"""Sizing benchmarks: representative days against the full year (one site, one year), time to a
+certified gap on the default case, and scaling with sites and scenarios.
+
+    .venv/bin/python benchmarks/sizing.py days            # 12/24/48 tsam days vs 8760 h (LP relaxation and MILP)
+    .venv/bin/python benchmarks/sizing.py gap --years 20 --days 16 --scenarios 10 --method ef
+    .venv/bin/python benchmarks/sizing.py scaling --years 20 --days 16
+
+Prints one row per run (seconds, bounds, gap, sizes) and writes CSV files in output/benchmarks/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+# benchmarks/scenarios.py would shadow the scenarios package: put the project root first
+sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "benchmarks"]
+OUT = ROOT / "output" / "benchmarks"
+
+
+def _case():
+    from planner.case import load_case
+
+    return load_case(ROOT / "data" / "cases" / "default.toml")
+
+
+def bench_days(site="electroplating", integer=False, seed=3):
+    from planner.sizing.inputs import build_scenarios, representative_days
+    from planner.sizing.model import SizingOptions
+    from planner.sizing.solve import solve_ef
+
+    case = _case()
+    case = case.replace(sites=[case.site(site)], links=[])
+    frame = build_scenarios(case, 1, random_state=seed).frames[0]
+    # one year of operation (one block) standing for the whole horizon's economics
+    options = SizingOptions(years=case.economics.horizon_years, years_per_block=case.economics.horizon_years,
+                            integer=integer)
+    rows = []
+    for days in (None, 12, 24, 48):
+        t0 = time.perf_counter()
+        table = representative_days(frame, days)
+        m, info = solve_ef(case, [table], [1.0], options)
+        rows.append({"days": "8760 h" if days is None else days, "typical_days": table.n_days,
+                     "cost_eur": info["upper_eur"], "pv_kwp": m.pv_new_kwp[site](),
+                     "battery_kwh": m.battery_new_kwh[site].value, "battery_kw": m.battery_new_kw[site].value,
+                     "subscribed_kw": m.subscribed_kw.value, "seconds": time.perf_counter() - t0})
+        print(rows[-1], flush=True)
+    table = pd.DataFrame(rows)
+    table["cost_error_pct"] = 100 * (table.cost_eur / table.cost_eur.iloc[0] - 1)
+    return table
+
+
+def bench_gap(years=20, days=16, scenarios=10, method="ef", years_per_block=5, sites=None, gap=0.01,
+              time_limit=None, ph_iterations=20):
+    from planner.sizing import run_sizing
+
+    case = _case()
+    if sites is not None:
+        keep = case.sites[:sites]
+        names = {s.name for s in keep}
+        case = case.replace(sites=keep, links=[l for l in case.links if l.site_a in names and l.site_b in names])
+    t0 = time.perf_counter()
+    try:
+        r = run_sizing(case, years=years, days=days, n_scenarios=scenarios, method=method,
+                       years_per_block=years_per_block, mip_rel_gap=gap, time_limit=time_limit,
+                       ph_options={"max_iterations": ph_iterations}, progress=True)
+    except RuntimeError as exc:  # e.g. no incumbent within the time limit
+        row = {"sites": len(case.sites), "scenarios": scenarios, "years": years, "days": days, "method": method,
+               "seconds_total": time.perf_counter() - t0, "failed": str(exc)}
+        print(row, flush=True)
+        return pd.DataFrame([row])
+    row = {"sites": len(case.sites), "scenarios": scenarios, "years": years, "days": days, "method": method,
+           "seconds_total": time.perf_counter() - t0, "seconds_solve": r.info.get("seconds"),
+           "lower_eur": r.lower_bound_eur, "upper_eur": r.upper_bound_eur, "gap_pct": 100 * r.gap,
+           "pv_kwp": r.sizes.pv_total_kwp.sum(), "wind_kw": r.sizes.wind_total_kw.sum(),
+           "battery_kwh": r.sizes.battery_total_kwh.sum(), "subscribed_kw": r.subscribed_power_kw}
+    print(row, flush=True)
+    return pd.DataFrame([row])
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("what", choices=("days", "gap", "scaling"))
+    p.add_argument("--years", type=int, default=20)
+    p.add_argument("--days", type=int, default=16)
+    p.add_argument("--scenarios", type=int, default=10)
+    p.add_argument("--years-per-block", type=int, default=5)
+    p.add_argument("--method", default="ef", choices=("ef", "ph"))
+    p.add_argument("--integer", action="store_true", help="days: keep integer module counts")
+    p.add_argument("--time-limit", type=float, default=None)
+    args = p.parse_args(argv)
+    OUT.mkdir(parents=True, exist_ok=True)
+    warnings.simplefilter("ignore")
+    if args.what == "days":
+        table = bench_days(integer=args.integer)
+        table.to_csv(OUT / "sizing_days.csv", index=False)
+    elif args.what == "gap":
+        table = bench_gap(args.years, args.days, args.scenarios, args.method, args.years_per_block,
+                          time_limit=args.time_limit)
+        table.to_csv(OUT / f"sizing_gap_{args.method}.csv", index=False)
+    else:
+        tables = [bench_gap(args.years, args.days, n, "ef", args.years_per_block, sites=k, time_limit=args.time_limit)
+                  for k, n in ((1, 2), (2, 2), (3, 2), (3, 4))]
+        table = pd.concat(tables, ignore_index=True)
+        table.to_csv(OUT / "sizing_scaling.csv", index=False)
+    print(table.to_string())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,226 @@
+"""Sizing results: sizes per site, NPV breakdown, LCOE, state of health by year, replacement years, bounds
+and gap, sensitivity table; and the plots of the report (``plot_soh``, ``plot_npv_breakdown``,
+``plot_sizes``, ``plot_sensitivity``).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyomo.environ as pyo
+
+from planner.sizing import economics as eco
+
+
+@dataclass
+class SizingResult:
+    """What ``run_sizing`` returns (money in EUR, present values at the start of the horizon)."""
+
+    lower_bound_eur: float
+    upper_bound_eur: float
+    sizes: pd.DataFrame                 # one row per site
+    subscribed_power_kw: float
+    npv_breakdown: pd.Series            # expected present value per component (costs > 0, revenues < 0)
+    lcoe_eur_per_mwh: float
+    annualised_cost_eur_per_year: float
+    soh: pd.DataFrame                   # scenario, site, year, soh_start, soh_end, replaced
+    replacement_years: dict             # site -> {scenario: [years]}
+    sensitivity: pd.DataFrame | None = None
+    dispatch: dict = field(default_factory=dict, repr=False)   # battery SoC per scenario/site, for replay
+    info: dict = field(default_factory=dict)
+
+    @property
+    def gap(self) -> float:
+        """(upper - lower) / |upper|."""
+        return (self.upper_bound_eur - self.lower_bound_eur) / max(abs(self.upper_bound_eur), 1e-9)
+
+    @property
+    def npv_eur(self) -> float:
+        return self.upper_bound_eur
+
+    def summary(self) -> str:
+        lines = [f"sizing ({self.info.get('method', '?')}): NPV of cost {self.upper_bound_eur / 1e6:.3f} MEUR, "
+                 f"lower bound {self.lower_bound_eur / 1e6:.3f} MEUR, gap {100 * self.gap:.2f} %",
+                 f"LCOE {self.lcoe_eur_per_mwh:.1f} EUR/MWh, annualised {self.annualised_cost_eur_per_year / 1e6:.3f} MEUR/yr, "
+                 f"subscribed power {self.subscribed_power_kw:.0f} kW",
+                 self.sizes.round(1).to_string()]
+        return "\n".join(lines)
+
+    def save(self, output_dir) -> Path:
+        """Tables (CSV) and a JSON summary in ``output_dir``."""
+        out = Path(output_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        self.sizes.to_csv(out / "sizing_sizes.csv")
+        self.npv_breakdown.rename("eur").to_csv(out / "sizing_npv_breakdown.csv")
+        self.soh.to_csv(out / "sizing_soh.csv", index=False)
+        if self.sensitivity is not None:
+            self.sensitivity.to_csv(out / "sizing_sensitivity.csv", index=False)
+        summary = {"lower_bound_eur": self.lower_bound_eur, "upper_bound_eur": self.upper_bound_eur,
+                   "gap": self.gap, "lcoe_eur_per_mwh": self.lcoe_eur_per_mwh,
+                   "annualised_cost_eur_per_year": self.annualised_cost_eur_per_year,
+                   "subscribed_power_kw": self.subscribed_power_kw,
+                   "replacement_years": self.replacement_years,
+                   "info": {k: v for k, v in self.info.items() if isinstance(v, (int, float, str, bool, list, type(None)))}}
+        (out / "sizing_summary.json").write_text(json.dumps(summary, indent=2, default=float))
+        return out
+
+
+def _v(x) -> float:
+    v = pyo.value(x, exception=False)
+    return 0.0 if v is None else float(v)
+
+
+def extract_result(m, case, options, day_tables, info: dict) -> SizingResult:
+    """Read a solved EF-shaped model (first stage + one block per scenario)."""
+    sd = m.site_data
+    rows = []
+    for i in m.SITES:
+        types = sd[i].turbine_types
+        n_t = {t: round(_v(m.n_turbines[i, t])) for t in types}
+        chosen = [t for t in types if n_t[t] > 0]
+        rows.append({
+            "site": i,
+            "pv_module": sd[i].module["name"],
+            "pv_modules_new": round(_v(m.n_pv_modules[i])),
+            "pv_new_kwp": _v(m.pv_new_kwp[i]),
+            "pv_total_kwp": _v(m.pv_kwp[i]),
+            "pv_area_m2": round(_v(m.n_pv_modules[i])) * sd[i].module["area_m2"],
+            "turbine_type": chosen[0] if chosen else "",
+            "turbines_new": sum(n_t.values()),
+            "wind_new_kw": _v(m.wind_new_kw[i]),
+            "wind_total_kw": _v(m.wind_kw[i]),
+            "battery_new_kwh": _v(m.battery_new_kwh[i]),
+            "battery_new_kw": _v(m.battery_new_kw[i]),
+            "battery_total_kwh": _v(m.battery_kwh[i]),
+            "battery_total_kw": _v(m.battery_kw[i]),
+            "generator_new_kw": _v(m.generator_new_kw[i]),
+            "generator_total_kw": _v(m.generator_kw[i]),
+        })
+    sizes = pd.DataFrame(rows).set_index("site")
+    prob = m.probability
+
+    def expected(name):
+        return sum(prob[s] * _v(getattr(m.scen[s], name)) for s in m.SCEN)
+
+    breakdown = pd.Series({
+        "capex_pv": _v(m.capex_pv_eur), "capex_wind": _v(m.capex_wind_eur),
+        "capex_battery": _v(m.capex_battery_eur), "capex_generator": _v(m.capex_generator_eur),
+        "fixed_om": _v(m.fixed_om_eur), "demand_charge_f1": _v(m.demand_charge_eur),
+        "energy_purchases": expected("pv_purchase_eur"), "resale_revenue": -expected("pv_resale_eur"),
+        "energy_charge_f2": expected("pv_energy_charge_eur"), "overrun_charge_f3": expected("pv_overrun_charge_eur"),
+        "generator_fuel": expected("pv_fuel_eur"), "battery_replacements": expected("pv_replacement_eur"),
+        "salvage": -_v(m.salvage_fixed_eur) - expected("pv_battery_salvage_eur"),
+    }, name="npv_eur")
+    npv = float(breakdown.sum())
+    e = case.economics
+    demand_pv = sum(prob[s] * m.scen[s].pv_demand_mwh for s in m.SCEN)
+    lcoe = npv / demand_pv if demand_pv > 0 else float("nan")
+    annual = npv * eco.capital_recovery_factor(options.years, e.discount_rate)
+    soh_rows, repl, dispatch = [], {}, {}
+    for s in m.SCEN:
+        b = m.scen[s]
+        for i in b.BAT:
+            E = _v(m.battery_kwh[i])
+            years_replaced = []
+            for y in b.Y:
+                replaced = bool(y > 0 and options.ageing and _v(b.replace[i, y]) > 0.5)
+                if replaced:
+                    years_replaced.append(int(y))
+                soh_rows.append({"scenario": s, "site": i, "year": int(y),
+                                 "soh_start": _v(b.capacity_kwh[i, y]) / E if E > 1e-6 else float("nan"),
+                                 "soh_end": _v(b.end_capacity_kwh[i, y]) / E if E > 1e-6 else float("nan"),
+                                 "throughput_kwh": _v(b.throughput_kwh[i, y]),
+                                 "full_cycles": _v(b.throughput_kwh[i, y]) / E if E > 1e-6 else 0.0,
+                                 "replaced": replaced})
+            repl.setdefault(i, {})[s] = years_replaced
+            nb = len(b.B)
+            nd = day_tables[list(m.SCEN).index(s)].n_days
+            soc = np.array([[[_v(b.soc_kwh[i, k, d, h]) for h in range(24)] for d in range(nd)] for k in range(nb)])
+            dispatch[(s, i)] = {"soc_kwh": soc, "energy_kwh": E,
+                                "soc_min_fraction": sd[i].battery.soc_min_fraction,
+                                "block_capacity_kwh": np.array([_v(b.block_capacity_kwh[i, k]) for k in range(nb)])}
+    soh = pd.DataFrame(soh_rows, columns=["scenario", "site", "year", "soh_start", "soh_end", "throughput_kwh",
+                                          "full_cycles", "replaced"])
+    info = dict(info)
+    info.setdefault("years", options.years)
+    return SizingResult(
+        lower_bound_eur=float(info["lower_eur"]), upper_bound_eur=float(info["upper_eur"]), sizes=sizes,
+        subscribed_power_kw=_v(m.subscribed_kw), npv_breakdown=breakdown, lcoe_eur_per_mwh=lcoe,
+        annualised_cost_eur_per_year=annual, soh=soh, replacement_years=repl, dispatch=dispatch, info=info)
+
+
+# ------------------------------------------------------------------------------------------------
+# Plots
+# ------------------------------------------------------------------------------------------------
+def _axes(ax):
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 4))
+    return ax
+
+
+def plot_soh(result: SizingResult, ax=None, scenario=None):
+    """State of health (usable capacity / installed) over the years per site, with replacements marked."""
+    ax = _axes(ax)
+    soh = result.soh
+    if soh.empty:
+        ax.text(0.5, 0.5, "no battery", ha="center", transform=ax.transAxes)
+        return ax
+    scen = scenario or soh["scenario"].iloc[0]
+    for site, g in soh[soh.scenario == scen].groupby("site"):
+        g = g.sort_values("year")
+        x = np.concatenate([[y, y + 1] for y in g.year])
+        yv = np.concatenate([[a, b] for a, b in zip(g.soh_start, g.soh_end)])
+        line, = ax.plot(x, 100 * yv, label=site)
+        for y in g.year[g.replaced]:
+            ax.axvline(y, color=line.get_color(), ls=":", lw=1)
+    eol = result.info.get("end_of_life_soh")
+    if eol:
+        ax.axhline(100 * eol, color="grey", ls="--", lw=1, label="end of life")
+    ax.set_xlabel("year")
+    ax.set_ylabel("state of health (%)")
+    ax.set_title(f"Battery state of health ({scen}); dotted: replacement")
+    ax.legend(fontsize=8)
+    return ax
+
+
+def plot_npv_breakdown(result: SizingResult, ax=None):
+    """Present value of each cost component (revenues and salvage negative)."""
+    ax = _axes(ax)
+    s = result.npv_breakdown / 1e6
+    colors = ["tab:green" if v < 0 else "tab:red" for v in s]
+    ax.barh(s.index, s.values, color=colors)
+    ax.set_xlabel("present value (MEUR)")
+    ax.set_title(f"NPV of cost: {s.sum():.2f} MEUR")
+    return ax
+
+
+def plot_sizes(result: SizingResult, ax=None):
+    """Installed capacities per site after sizing (existing + new)."""
+    ax = _axes(ax)
+    cols = {"pv_total_kwp": "PV kWp", "wind_total_kw": "wind kW", "battery_total_kwh": "battery kWh",
+            "battery_total_kw": "battery kW", "generator_total_kw": "generator kW"}
+    frame = result.sizes[list(cols)].rename(columns=cols)
+    frame.plot.bar(ax=ax)
+    ax.set_ylabel("capacity")
+    ax.set_title(f"Sizes (subscribed power {result.subscribed_power_kw:.0f} kW)")
+    return ax
+
+
+def plot_sensitivity(result: SizingResult, ax=None):
+    """NPV change of each sensitivity case against the base."""
+    ax = _axes(ax)
+    table = result.sensitivity
+    if table is None or table.empty:
+        ax.text(0.5, 0.5, "no sensitivity table", ha="center", transform=ax.transAxes)
+        return ax
+    labels = table["parameter"] + " " + table["value"].astype(str)
+    ax.barh(labels, table["npv_change_pct"])
+    ax.set_xlabel("NPV of cost change (%)")
+    ax.set_title("Sensitivity")
+    return ax

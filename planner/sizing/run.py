@@ -1,0 +1,110 @@
+"""``run_sizing``: scenarios -> representative days -> two-stage sizing MILP (EF or PH) -> results,
+sensitivity table and, optionally, files in ``output_dir``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+import time
+
+import pandas as pd
+
+from planner.sizing.inputs import build_scenarios, representative_days
+from planner.sizing.model import SizingOptions
+from planner.sizing.results import SizingResult, extract_result
+from planner.sizing.solve import solve_ef, solve_ph
+
+
+def _say(progress: bool, t0: float, text: str) -> None:
+    if progress:
+        print(f"[{time.perf_counter() - t0:7.1f}s] sizing: {text}", file=sys.stderr, flush=True)
+
+
+def prepare_days(case, days, n_scenarios, seed, price_level_factor=1.0, shared_data=None):
+    """Scenario years and their representative days: (day tables, probabilities, names, scenarios)."""
+    scen = build_scenarios(case, n_scenarios, random_state=seed, price_level_factor=price_level_factor,
+                           shared_data=shared_data)
+    tables = [representative_days(frame, days) for frame in scen.frames]
+    return tables, scen.probabilities, scen.names, scen
+
+
+def _solve(case, tables, probs, names, options, method, ph_options, time_limit, mip_rel_gap):
+    if method == "ef":
+        return solve_ef(case, tables, probs, options, names, time_limit=time_limit, mip_rel_gap=mip_rel_gap)
+    if method == "ph":
+        return solve_ph(case, tables, probs, options, names, **(ph_options or {}))
+    raise ValueError(f"method must be 'ef' or 'ph'; got {method!r}")
+
+
+def sensitivity_cases(case):
+    """(parameter, value label, modified case, price level factor) of the sensitivity table."""
+    e = case.economics
+    out = []
+    for rate in (0.04, 0.08):
+        out.append(("discount_rate", rate, case.replace(economics=dataclasses.replace(e, discount_rate=rate)), 1.0))
+    for factor in (0.8, 1.2):
+        scaled = dataclasses.replace(
+            e, pv_capex_eur_per_kwp=e.pv_capex_eur_per_kwp * factor, wind_capex_eur_per_kw=e.wind_capex_eur_per_kw * factor,
+            battery_capex_eur_per_kwh=e.battery_capex_eur_per_kwh * factor,
+            battery_capex_eur_per_kw=e.battery_capex_eur_per_kw * factor,
+            generator_capex_eur_per_kw=e.generator_capex_eur_per_kw * factor)
+        out.append(("capital_costs_x", factor, case.replace(economics=scaled), 1.0))
+    for factor in (0.7, 1.3):
+        out.append(("price_level_x", factor, case, factor))
+    return out
+
+
+def run_sizing(case, years=None, days=16, n_scenarios=10, method="ef", seed=0, progress=True, output_dir=None,
+               *, years_per_block=5, ageing=True, integer=True, include_lines=False, sensitivity=False,
+               time_limit=None, mip_rel_gap=1e-3, ph_options=None, shared_data=None) -> SizingResult:
+    """Size the microgrids and the subscribed power of ``case`` under price and weather uncertainty.
+
+    years : horizon (default ``case.economics.horizon_years``), grouped into blocks of
+        ``years_per_block`` years operated on the same representative days (ageing is tracked per year).
+    days : representative days per scenario year (tsam, plus extreme days); None = the full year.
+    n_scenarios : price-year x weather-year scenarios (equiprobable).
+    method : 'ef' (extensive form, HiGHS; bounds = MIP incumbent and dual bound) or 'ph' (mpi-sppy
+        progressive hedging; bounds = Lagrangian bound with the final W and the evaluated rounded xbar).
+    sensitivity : also re-solve for discount rate 4/8 %, capital costs x0.8/x1.2, price level x0.7/x1.3.
+    """
+    t0 = time.perf_counter()
+    years = int(case.economics.horizon_years if years is None else years)
+    if years < 1:
+        raise ValueError(f"years must be >= 1; got {years}")
+    options = SizingOptions(years=years, years_per_block=years_per_block, ageing=ageing, integer=integer,
+                            include_lines=include_lines, mip_rel_gap=mip_rel_gap)
+    tables, probs, names, scen = prepare_days(case, days, n_scenarios, seed, shared_data=shared_data)
+    _say(progress, t0, f"{len(tables)} scenarios x {tables[0].n_days} days, {years} years in "
+                       f"{len(options.blocks())} blocks; solving ({method})")
+    model, info = _solve(case, tables, probs, names, options, method, ph_options, time_limit, mip_rel_gap)
+    info.update({"days": days, "n_scenarios": n_scenarios, "seed": seed, "years_per_block": years_per_block,
+                 "n_typical_days": tables[0].n_days, "price_levels_eur_per_mwh": list(map(float, scen.price_levels_eur_per_mwh)),
+                 "end_of_life_soh": next((s.microgrid.battery.end_of_life_soh for s in case.sites
+                                          if s.microgrid.battery is not None), 0.8)})
+    result = extract_result(model, case, options, tables, info)
+    result.info["day_tables"] = None
+    result.dispatch["_day_tables"] = dict(zip(names, tables))
+    _say(progress, t0, f"NPV {result.upper_bound_eur / 1e6:.3f} MEUR, lower bound {result.lower_bound_eur / 1e6:.3f}, "
+                       f"gap {100 * result.gap:.2f} %")
+    if sensitivity:
+        rows = [{"parameter": "base", "value": "", "npv_eur": result.upper_bound_eur, "npv_change_pct": 0.0,
+                 "lcoe_eur_per_mwh": result.lcoe_eur_per_mwh, "battery_kwh": result.sizes.battery_total_kwh.sum(),
+                 "pv_kwp": result.sizes.pv_total_kwp.sum(), "wind_kw": result.sizes.wind_total_kw.sum(),
+                 "subscribed_kw": result.subscribed_power_kw}]
+        for param, value, c2, price_factor in sensitivity_cases(case):
+            t2, p2, n2 = (tables, probs, names) if price_factor == 1.0 else prepare_days(
+                case, days, n_scenarios, seed, price_factor, shared_data)[:3]
+            m2, i2 = solve_ef(c2, t2, p2, options, n2, time_limit=time_limit, mip_rel_gap=mip_rel_gap)
+            r2 = extract_result(m2, c2, options, t2, i2)
+            rows.append({"parameter": param, "value": value, "npv_eur": r2.upper_bound_eur,
+                         "npv_change_pct": 100 * (r2.upper_bound_eur / result.upper_bound_eur - 1),
+                         "lcoe_eur_per_mwh": r2.lcoe_eur_per_mwh, "battery_kwh": r2.sizes.battery_total_kwh.sum(),
+                         "pv_kwp": r2.sizes.pv_total_kwp.sum(), "wind_kw": r2.sizes.wind_total_kw.sum(),
+                         "subscribed_kw": r2.subscribed_power_kw})
+            _say(progress, t0, f"sensitivity {param} = {value}: NPV {r2.upper_bound_eur / 1e6:.3f} MEUR")
+        result.sensitivity = pd.DataFrame(rows)
+    result.info["total_seconds"] = time.perf_counter() - t0
+    if output_dir is not None:
+        result.save(output_dir)
+    return result

@@ -1,0 +1,166 @@
+"""Solving the sizing problem: extensive form with HiGHS, or progressive hedging (mpi-sppy) with a
+Lagrangian lower bound and an evaluated first-stage solution (xhat) as upper bound: a certified gap.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import pyomo.environ as pyo
+
+from planner.sizing.model import OBJECTIVE_SCALE, build_extensive_form, build_scenario_model, first_stage_vars
+
+
+def highs_solver(time_limit: float | None = None, mip_rel_gap: float = 1e-3, stream: bool = False):
+    """An appsi HiGHS solver that keeps the best bound of a MIP."""
+    from pyomo.contrib.appsi.solvers import Highs
+
+    solver = Highs()
+    solver.config.load_solution = False
+    solver.config.stream_solver = stream
+    if time_limit is not None:
+        solver.config.time_limit = float(time_limit)
+    solver.highs_options = {"mip_rel_gap": float(mip_rel_gap), "threads": 1}
+    return solver
+
+
+def solve_model(model, time_limit=None, mip_rel_gap=1e-3, stream=False) -> dict:
+    """Solve a sizing model; returns bounds in EUR (lower = solver's dual bound) and the status."""
+    from pyomo.contrib.appsi.base import TerminationCondition
+
+    solver = highs_solver(time_limit, mip_rel_gap, stream)
+    t0 = time.perf_counter()
+    res = solver.solve(model)
+    seconds = time.perf_counter() - t0
+    ok = res.best_feasible_objective is not None and math.isfinite(res.best_feasible_objective)
+    if not ok:
+        raise RuntimeError(f"sizing model not solved: {res.termination_condition}")
+    res.solution_loader.load_vars()
+    upper = res.best_feasible_objective / OBJECTIVE_SCALE
+    lower = res.best_objective_bound / OBJECTIVE_SCALE if res.best_objective_bound is not None else -math.inf
+    lower = min(lower, upper)
+    return {"lower_eur": lower, "upper_eur": upper, "seconds": seconds,
+            "status": str(res.termination_condition), "optimal": res.termination_condition == TerminationCondition.optimal}
+
+
+def solve_ef(case, day_tables, probabilities, options, names=None, time_limit=None, mip_rel_gap=1e-3, stream=False):
+    """Build and solve the extensive form; returns (model, info)."""
+    t0 = time.perf_counter()
+    m = build_extensive_form(case, day_tables, probabilities, options, names)
+    build_s = time.perf_counter() - t0
+    info = solve_model(m, time_limit, mip_rel_gap, stream)
+    info["build_seconds"] = build_s
+    info["method"] = "ef"
+    return m, info
+
+
+def first_stage_values(m) -> list[float]:
+    return [float(v.value) for v in first_stage_vars(m)]
+
+
+def _round_first_stage(m, values) -> list[float]:
+    out = []
+    for var, v in zip(first_stage_vars(m), values):
+        out.append(float(round(v)) if var.is_integer() or var.is_binary() else float(min(max(v, var.lb or 0.0), var.ub if var.ub is not None else v)))
+    return out
+
+
+def evaluate_first_stage(case, day_tables, probabilities, options, values, names=None, mip_rel_gap=1e-4):
+    """Expected cost (EUR) of fixed sizes: each scenario solved with the first stage fixed (an upper
+    bound of the optimum); returns (expected cost, per-scenario models)."""
+    names = list(names) if names is not None else [f"scen{k}" for k in range(len(day_tables))]
+    total, models = 0.0, []
+    for name, days, p in zip(names, day_tables, probabilities):
+        sm = build_scenario_model(case, days, options, name)
+        for var, v in zip(first_stage_vars(sm), values):
+            var.fix(v)
+        info = solve_model(sm, mip_rel_gap=mip_rel_gap)
+        total += float(p) * info["upper_eur"]
+        models.append(sm)
+    return total, models
+
+
+def lagrangian_bound(case, day_tables, probabilities, options, weights, names=None, mip_rel_gap=1e-4):
+    """Lower bound sum_s p_s min_x,y [f_s(x, y) + W_s x] with sum_s p_s W_s = 0 (W re-centred), each
+    scenario's MIP bound used (valid whatever the MIP gap)."""
+    names = list(names) if names is not None else [f"scen{k}" for k in range(len(day_tables))]
+    p = np.asarray(probabilities, dtype=float)
+    W = np.asarray(weights, dtype=float)
+    W = W - (p[:, None] * W).sum(axis=0)
+    total = 0.0
+    for k, (name, days) in enumerate(zip(names, day_tables)):
+        sm = build_scenario_model(case, days, options, name)
+        xs = first_stage_vars(sm)
+        sm.objective.deactivate()
+        sm.lagrangian = pyo.Objective(expr=OBJECTIVE_SCALE * (sm.npv_eur + sum(float(w) * x for w, x in zip(W[k], xs))))
+        info = solve_model(sm, mip_rel_gap=mip_rel_gap)
+        total += p[k] * info["lower_eur"]
+    return total
+
+
+def solve_ph(case, day_tables, probabilities, options, names=None, max_iterations=30, rho=None,
+             convergence_tol=1e-3, time_limit=None, progress=None):
+    """Progressive hedging with mpi-sppy (serial, in this process; integer first stage: linearised
+    proximal terms, appsi_highs), then a Lagrangian bound with the final W and the xhat = rounded xbar
+    evaluated on every scenario. Returns (ef-like model of the xhat, info)."""
+    import mpisppy.opt.ph
+    import mpisppy.utils.sputils as sputils
+
+    names = list(names) if names is not None else [f"scen{k}" for k in range(len(day_tables))]
+    probs = dict(zip(names, map(float, probabilities)))
+    tables = dict(zip(names, day_tables))
+
+    def creator(name, **kwargs):
+        sm = build_scenario_model(case, tables[name], options, name)
+        sputils.attach_root_node(sm, OBJECTIVE_SCALE * sm.first_stage_cost, first_stage_vars(sm))
+        sm._mpisppy_probability = probs[name]
+        return sm
+
+    t0 = time.perf_counter()
+    ph_options = {
+        "solver_name": "appsi_highs",
+        "PHIterLimit": int(max_iterations),
+        "defaultPHrho": 1.0 if rho is None else float(rho),
+        "convthresh": float(convergence_tol),
+        "verbose": False,
+        "display_progress": False,
+        "display_timing": False,
+        "iter0_solver_options": {"mip_rel_gap": 1e-3},
+        "iterk_solver_options": {"mip_rel_gap": 1e-3},
+        "linearize_proximal_terms": True,
+        "proximal_linearization_tolerance": 1e-1,
+        "linearize_binary_proximal_terms": True,
+    }
+    ph = mpisppy.opt.ph.PH(ph_options, names, creator, lambda *a, **k: None)
+    conv, eobj, trivial_bound = ph.ph_main()
+    ph_seconds = time.perf_counter() - t0
+    # W and xbar of the root node, in first_stage_vars order
+    first = names[0]
+    sm0 = ph.local_scenarios[first]
+    n_x = len(first_stage_vars(sm0))
+    W = np.zeros((len(names), n_x))
+    for k, name in enumerate(names):
+        s = ph.local_scenarios[name]
+        W[k] = [pyo.value(s._mpisppy_model.W[("ROOT", j)]) for j in range(n_x)]
+    xbar = np.array([pyo.value(sm0._mpisppy_model.xbars[("ROOT", j)]) for j in range(n_x)])
+    # W multiplies the scaled objective: convert to EUR units
+    W = W / OBJECTIVE_SCALE
+    t1 = time.perf_counter()
+    lower = lagrangian_bound(case, day_tables, probabilities, options, W, names)
+    lower = max(lower, trivial_bound / OBJECTIVE_SCALE)
+    xhat = _round_first_stage(sm0, xbar)
+    upper, models = evaluate_first_stage(case, day_tables, probabilities, options, xhat, names)
+    info = {"method": "ph", "lower_eur": lower, "upper_eur": upper, "seconds": time.perf_counter() - t0,
+            "ph_seconds": ph_seconds, "bound_seconds": time.perf_counter() - t1, "ph_iterations": int(ph._PHIter),
+            "ph_convergence": float(conv) if conv is not None else None, "xhat": xhat,
+            "trivial_bound_eur": trivial_bound / OBJECTIVE_SCALE, "status": "ph"}
+    # one EF-shaped model holding the xhat's scenario solutions, for reporting
+    ef = build_extensive_form(case, day_tables, probabilities, options, names)
+    for var, v in zip(first_stage_vars(ef), xhat):
+        var.fix(v)
+    for name, sm in zip(names, models):
+        for src, dst in zip(sm.scen[name].component_data_objects(pyo.Var), ef.scen[name].component_data_objects(pyo.Var)):
+            dst.set_value(src.value, skip_validation=True)
+    return ef, info

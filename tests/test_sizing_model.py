@@ -1,0 +1,88 @@
+"""Sizing: representative days against the full year, economics by hand, EF against PH (certified gap)."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+from planner.sizing import economics as eco
+
+
+def test_discounting_by_hand():
+    assert eco.annuity_factor(2, 0.1) == pytest.approx(1 / 1.1 + 1 / 1.21)
+    assert eco.capital_recovery_factor(20, 0.06) == pytest.approx(0.06 / (1 - 1.06 ** -20))
+    assert eco.linear_salvage_fraction(30, 20) == pytest.approx(1 / 3)
+    assert eco.year_blocks(7, 3) == [[0, 1, 2], [3, 4, 5], [6]]
+    assert eco.derate_by_block([[0, 1]], 0.005)[0] == pytest.approx((1 + 0.995) / 2)
+
+
+def test_pv_module_from_pvlib_database():
+    from planner.sizing.inputs import pv_module
+
+    mod = pv_module("Jinko_Solar__Co___Ltd_JKM400M_72L")
+    assert 0.39 < mod["kwp"] < 0.41 and 1.8 < mod["area_m2"] < 2.1
+    with pytest.raises(ValueError, match="CEC module"):
+        pv_module("no such module")
+
+
+@pytest.fixture(scope="module")
+def one_site_year(default_case, shared_data):
+    """The electroplating site alone, one deterministic scenario year."""
+    from planner.sizing.inputs import build_scenarios
+
+    import dataclasses
+
+    # cheaper PV and batteries than the default so that the optimum builds something worth comparing
+    economics = dataclasses.replace(default_case.economics, pv_capex_eur_per_kwp=450.0,
+                                    battery_capex_eur_per_kwh=150.0, battery_capex_eur_per_kw=80.0)
+    case = default_case.replace(sites=[default_case.site("electroplating")], links=[], economics=economics)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        scen = build_scenarios(case, 1, random_state=3)
+    return case, scen
+
+
+@pytest.mark.slow
+def test_representative_days_against_full_year(one_site_year):
+    """Total cost with 24 tsam days within 1 % of the 8760-hour model (LP relaxation, one year of
+    operation standing for the whole 20-year horizon, so that investments pay)."""
+    from planner.sizing.inputs import representative_days
+    from planner.sizing.model import SizingOptions
+    from planner.sizing.solve import solve_ef
+
+    case, scen = one_site_year
+    options = SizingOptions(years=20, years_per_block=20, integer=False)
+    frame = scen.frames[0]
+    m_full, full = solve_ef(case, [representative_days(frame, None)], [1.0], options)
+    m_24, rep = solve_ef(case, [representative_days(frame, 24)], [1.0], options)
+    assert full["optimal"] and rep["optimal"]
+    assert abs(rep["upper_eur"] / full["upper_eur"] - 1) < 0.01
+    # something is built, and the PV sizes agree within a quarter (the battery is the most sensitive)
+    pv_full, pv_24 = m_full.pv_new_kwp["electroplating"](), m_24.pv_new_kwp["electroplating"]()
+    assert pv_full > 10.0
+    assert abs(pv_full - pv_24) <= 0.25 * pv_full
+
+
+@pytest.mark.slow
+def test_ef_and_ph_agree_within_the_certified_gap(default_case, shared_data):
+    """On the default case (tiny sizes), each method's optimum lies within the other's bounds."""
+    from planner.sizing import run_sizing
+
+    kw = dict(years=1, days=1, n_scenarios=2, years_per_block=1, progress=False, seed=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ef = run_sizing(default_case, method="ef", **kw)
+        ph = run_sizing(default_case, method="ph", ph_options={"max_iterations": 4}, **kw)
+    assert ef.lower_bound_eur <= ef.upper_bound_eur + 1e-6
+    assert ph.lower_bound_eur <= ph.upper_bound_eur + 1e-6
+    tol = 1e-6 * abs(ef.upper_bound_eur)
+    # the EF optimum is inside PH's certified interval, and PH's xhat is no better than EF's bound
+    assert ph.lower_bound_eur <= ef.upper_bound_eur + tol
+    assert ph.upper_bound_eur >= ef.lower_bound_eur - tol
+    assert ph.gap < 0.05
+    assert math.isfinite(ef.lcoe_eur_per_mwh) and ef.lcoe_eur_per_mwh > 0
+    # NPV breakdown sums to the NPV
+    assert ef.npv_breakdown.sum() == pytest.approx(ef.upper_bound_eur, rel=1e-6)
