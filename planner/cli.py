@@ -116,7 +116,8 @@ def cmd_size(args) -> int:
     case = load_case(args.case)
     report = Report(args.output, f"Microgrid sizing for case {case.name}")
     sizing_stage(case, report, years=args.years, days=args.days, n_scenarios=args.scenarios,
-                 method=args.method, seed=args.seed)
+                 method=args.method, seed=args.seed, years_per_block=args.years_per_block,
+                 time_limit=args.time_limit, sensitivity=args.sensitivity)
     print(f"report: {report.write()}")
     return 0
 
@@ -127,7 +128,8 @@ def cmd_decompose(args) -> int:
 
     case = load_case(args.case)
     report = Report(args.output, f"Decomposition of case {case.name}")
-    decomposition_stage(case, report, method=args.method, n_scenarios=args.scenarios, np=args.np)
+    decomposition_stage(case, report, method=args.method, n_scenarios=args.scenarios, np=args.np,
+                        max_iterations=args.iterations, time_limit=args.time_limit, seed=args.seed)
     print(f"report: {report.write()}")
     return 0
 
@@ -186,15 +188,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--np", type=int, default=1)
 
     p = with_case("size", "microgrid sizing with ageing", cmd_size)
-    p.add_argument("--years", type=int, default=None)
-    p.add_argument("--days", type=int, default=8)
+    p.add_argument("--years", type=int, default=None, help="default: economics.horizon_years")
+    p.add_argument("--days", type=int, default=8, help="representative days (tsam) per scenario year")
     p.add_argument("--scenarios", type=int, default=3)
     p.add_argument("--method", choices=("ef", "ph"), default="ef")
+    p.add_argument("--years-per-block", type=int, default=5)
+    p.add_argument("--time-limit", type=float, default=1800.0)
+    p.add_argument("--sensitivity", action="store_true")
 
     p = with_case("decompose", "decomposition across sites", cmd_decompose)
     p.add_argument("--method", choices=("price", "quantity", "prediction"), default="price")
-    p.add_argument("--scenarios", type=int, default=1)
-    p.add_argument("--np", type=int, default=1)
+    p.add_argument("--scenarios", type=int, default=1, help="1 = the deterministic day")
+    p.add_argument("--np", type=int, default=1, help="MPI ranks for the site subproblems")
+    p.add_argument("--iterations", type=int, default=20)
+    p.add_argument("--time-limit", type=float, default=600.0)
 
     p = with_case("run", "the main job on a case", cmd_run)
     p.add_argument("--quick", action="store_true", help="small sizes, for tests")

@@ -152,6 +152,77 @@ def policy_stage(case, report: Report, iterations: int = 100, simulations: int =
     return result
 
 
+def sizing_stage(case, report: Report, years: int | None = None, days: int = 4, n_scenarios: int = 2,
+                 method: str = "ef", seed: int = 0, years_per_block: int = 10, time_limit: float | None = 600.0,
+                 sensitivity: bool = False, quick: bool = False):
+    """Microgrid sizing with ageing: sizes, NPV breakdown, LCOE, state of health, bounds."""
+    import matplotlib.pyplot as plt
+
+    from planner.sizing import run_sizing
+    from planner.sizing.results import plot_npv_breakdown, plot_sensitivity, plot_sizes, plot_soh
+
+    section = report.section("Microgrid sizing with ageing")
+    result = run_sizing(case, years=years, days=days, n_scenarios=n_scenarios, method=method, seed=seed,
+                        progress=True, output_dir=report.output_dir / "sizing", years_per_block=years_per_block,
+                        time_limit=time_limit, sensitivity=sensitivity)
+    section.paragraphs.append(
+        f"{result.info.get('n_scenarios')} price-and-weather scenarios, {result.info.get('n_typical_days')} "
+        f"representative days, {years or case.economics.horizon_years} years in blocks of {years_per_block}: "
+        f"NPV of cost {result.upper_bound_eur / 1e6:,.3f} MEUR (upper bound), lower bound "
+        f"{result.lower_bound_eur / 1e6:,.3f} MEUR, gap {100 * result.gap:.2f} %; LCOE "
+        f"{result.lcoe_eur_per_mwh:.1f} EUR/MWh; subscribed power {result.subscribed_power_kw:,.0f} kW."
+    )
+    report.add_table(section, "Sizes per site", result.sizes.round(1), "sizing_sizes")
+    report.add_table(section, "NPV breakdown (EUR; costs > 0, revenues < 0)",
+                     result.npv_breakdown.round(0).to_frame("eur"), "sizing_npv")
+    if result.sensitivity is not None:
+        report.add_table(section, "Sensitivity", result.sensitivity.round(2), "sizing_sensitivity")
+    plots = [("sizing_sizes", plot_sizes, "Installed sizes per site"),
+             ("sizing_npv", plot_npv_breakdown, "NPV breakdown"),
+             ("sizing_soh", plot_soh, "Battery state of health by year (replacements reset it)")]
+    if result.sensitivity is not None:
+        plots.append(("sizing_sensitivity", plot_sensitivity, "Sensitivity of the NPV"))
+    for name, fn, caption in plots:
+        fig, ax = plt.subplots(figsize=(7, 3.5))
+        fn(result, ax=ax)
+        fig.tight_layout()
+        path = report.figure_path(name)
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        section.figures.append((caption, path))
+    return result
+
+
+def decomposition_stage(case, report: Report, method: str = "price", n_scenarios: int = 1, np: int = 1,
+                        max_iterations: int = 10, time_limit: float | None = 120.0, seed: int | None = None,
+                        site_time_limit: float = 5.0, quick: bool = False):
+    """Decomposition across sites: bounds per iteration, feasible plan, gain over sharing rules."""
+    from planner.decomposition import run_decomposition
+    from planner.decomposition.base import deterministic_day, plot_bounds
+    from planner.scenario_inputs import case_scenarios
+
+    seed = case.scenarios.seed if seed is None else seed
+    scen = case_scenarios(case, max(n_scenarios, 1), seed)
+    if n_scenarios <= 1:
+        scen = deterministic_day(scen)
+    section = report.section(f"Decomposition across sites ({method})")
+    result = run_decomposition(case, method=method, scenarios=scen, np=np, max_iterations=max_iterations,
+                               time_limit=time_limit, site_time_limit=site_time_limit, progress=True)
+    section.paragraphs.append(
+        f"{'Deterministic day' if scen.n_scenarios == 1 else f'{scen.n_scenarios} scenarios'}, "
+        f"{len(case.sites)} sites, {result.iterations} iterations in {result.time_s:.1f} s: lower bound "
+        f"{result.lower_bound:,.2f} EUR (dual), upper bound {result.upper_bound:,.2f} EUR (a feasible plan "
+        f"of the full problem), gap {100 * result.gap:.2f} % (status {result.status})."
+    )
+    history = pd.DataFrame([{"iteration": r.iteration, "lower_bound_eur": r.lower_bound,
+                             "upper_bound_eur": r.upper_bound} for r in result.history]).set_index("iteration")
+    report.add_table(section, "Bounds by iteration", history.round(2), f"decomposition_{method}")
+    path = report.figure_path(f"decomposition_{method}")
+    plot_bounds(result, path)
+    section.figures.append(("Lower and upper bounds by iteration", path))
+    return result
+
+
 def run_main_job(case, output_dir: Path, quick: bool = False) -> Path:
     """Run every stage on ``case``; return the report's path.
 
@@ -191,6 +262,12 @@ def run_main_job(case, output_dir: Path, quick: bool = False) -> Path:
                         seed=seed, measures=False, quick=quick, time_limit=20 if quick else 60)
     timed("battery policy", policy_stage, case, report, iterations=20 if quick else 100,
           simulations=20 if quick else 100, seed=seed, plan_result=plan_result, quick=quick)
+    # sizing over the full horizon is the heaviest stage: a small configuration with a time limit
+    # (its bounds and gap are reported); `planner size` runs larger ones
+    timed("sizing", sizing_stage, case, report, years=4 if quick else None, days=2 if quick else 3,
+          n_scenarios=2, years_per_block=2 if quick else 10, time_limit=30 if quick else 100)
+    timed("decomposition", decomposition_stage, case, report, method="price",
+          max_iterations=2 if quick else 6, time_limit=40 if quick else 90, site_time_limit=3 if quick else 5)
     summary = report.section("Run times")
     report.add_table(summary, "Seconds per stage", pd.Series(timings, name="seconds").round(1).to_frame(), "timings")
     return report.write()
