@@ -260,7 +260,7 @@ def run_main_job(case, output_dir: Path, quick: bool = False) -> Path:
     # them; the main job reports the plan's bounds only, to stay within a few minutes.
     plan_result = timed("day-ahead plan", plan_stage, case, report, n_scenarios=2 if quick else 5,
                         seed=seed, measures=False, quick=quick, time_limit=20 if quick else 60)
-    timed("battery policy", policy_stage, case, report, iterations=20 if quick else 100,
+    timed("battery policy", policy_stage, case, report, iterations=20 if quick else 500,
           simulations=20 if quick else 100, seed=seed, plan_result=plan_result, quick=quick)
     # sizing over the full horizon is the heaviest stage: a small configuration with a time limit
     # (its bounds and gap are reported); `planner size` runs larger ones
