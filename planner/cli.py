@@ -61,77 +61,49 @@ def cmd_calibrate(args) -> int:
     return 0
 
 
-def cmd_scenarios(args) -> int:
-    from planner.mainjob import scenarios_stage
+def _run_stage(args, title: str, stage: str, **kwargs) -> int:
+    """Load the case, run one stage of the main job into its own report, print the report's path."""
+    from planner import mainjob
     from planner.report import Report
 
     case = load_case(args.case)
-    report = Report(args.output, f"Scenarios of case {case.name}")
-    scenarios_stage(case, report, n_scenarios=args.scenarios, seed=args.seed)
+    report = Report(args.output, f"{title} for case {case.name}")
+    getattr(mainjob, stage)(case, report, **kwargs)
     print(f"report: {report.write()}")
     return 0
+
+
+def cmd_scenarios(args) -> int:
+    return _run_stage(args, "Scenarios", "scenarios_stage", n_scenarios=args.scenarios, seed=args.seed)
 
 
 def cmd_plan(args) -> int:
-    from planner.mainjob import plan_stage
-    from planner.report import Report
-
-    case = load_case(args.case)
-    report = Report(args.output, f"Day-ahead plan for case {case.name}")
-    plan_stage(case, report, n_scenarios=args.scenarios, method=args.method, np=args.np,
-               seed=args.seed, rel_gap=args.gap)
-    print(f"report: {report.write()}")
-    return 0
+    return _run_stage(args, "Day-ahead plan", "plan_stage", n_scenarios=args.scenarios, method=args.method,
+                      np=args.np, seed=args.seed, rel_gap=args.gap, time_limit=args.time_limit)
 
 
 def cmd_study(args) -> int:
-    from planner.mainjob import study_stage
-    from planner.report import Report
-
-    case = load_case(args.case)
-    sizes = [int(v) for v in args.scenarios.split(",")]
-    seeds = list(range(args.seeds))
-    report = Report(args.output, f"Scenario-tree study for case {case.name}")
-    study_stage(case, report, sizes=sizes, seeds=seeds, out_of_sample=args.out_of_sample)
-    print(f"report: {report.write()}")
-    return 0
+    return _run_stage(args, "Scenario-tree study", "study_stage",
+                      sizes=[int(v) for v in args.scenarios.split(",")], seeds=list(range(args.seeds)),
+                      reference_size=args.out_of_sample, time_limit=args.time_limit)
 
 
 def cmd_policy(args) -> int:
-    from planner.mainjob import policy_stage
-    from planner.report import Report
-
-    case = load_case(args.case)
-    report = Report(args.output, f"Battery policy for case {case.name}")
-    policy_stage(case, report, iterations=args.iterations, simulations=args.simulations,
-                 seed=args.seed, np=args.np)
-    print(f"report: {report.write()}")
-    return 0
+    return _run_stage(args, "Battery policy", "policy_stage", iterations=args.iterations,
+                      simulations=args.simulations, seed=args.seed, np=args.np)
 
 
 def cmd_size(args) -> int:
-    from planner.mainjob import sizing_stage
-    from planner.report import Report
-
-    case = load_case(args.case)
-    report = Report(args.output, f"Microgrid sizing for case {case.name}")
-    sizing_stage(case, report, years=args.years, days=args.days, n_scenarios=args.scenarios,
-                 method=args.method, seed=args.seed, years_per_block=args.years_per_block,
-                 time_limit=args.time_limit, sensitivity=args.sensitivity)
-    print(f"report: {report.write()}")
-    return 0
+    return _run_stage(args, "Microgrid sizing", "sizing_stage", years=args.years, days=args.days,
+                      n_scenarios=args.scenarios, method=args.method, seed=args.seed,
+                      years_per_block=args.years_per_block, time_limit=args.time_limit,
+                      sensitivity=args.sensitivity)
 
 
 def cmd_decompose(args) -> int:
-    from planner.mainjob import decomposition_stage
-    from planner.report import Report
-
-    case = load_case(args.case)
-    report = Report(args.output, f"Decomposition of case {case.name}")
-    decomposition_stage(case, report, method=args.method, n_scenarios=args.scenarios, np=args.np,
-                        max_iterations=args.iterations, time_limit=args.time_limit, seed=args.seed)
-    print(f"report: {report.write()}")
-    return 0
+    return _run_stage(args, "Decomposition", "decomposition_stage", method=args.method,
+                      n_scenarios=args.scenarios, np=args.np, max_iterations=args.iterations,
+                      time_limit=args.time_limit, seed=args.seed)
 
 
 def cmd_run(args) -> int:
@@ -176,11 +148,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--method", choices=("ef", "ph"), default="ef")
     p.add_argument("--np", type=int, default=1, help="MPI ranks for PH (a multiple of 3 for hub + 2 spokes)")
     p.add_argument("--gap", type=float, default=0.005, help="relative gap to stop at")
+    p.add_argument("--time-limit", type=float, default=120.0, help="seconds for the solve")
 
     p = with_case("study", "scenario-tree stability study", cmd_study)
     p.add_argument("--scenarios", default="10,20,50", help="comma-separated sizes")
     p.add_argument("--seeds", type=int, default=3)
-    p.add_argument("--out-of-sample", type=int, default=200)
+    p.add_argument("--out-of-sample", type=int, default=200, help="scenarios of the reference sample")
+    p.add_argument("--time-limit", type=float, default=120.0, help="seconds per solve")
 
     p = with_case("policy", "SDDP battery policy", cmd_policy)
     p.add_argument("--iterations", type=int, default=100)

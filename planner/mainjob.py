@@ -118,6 +118,25 @@ def plan_stage(case, report: Report, n_scenarios: int = 20, method: str = "ef", 
     return result
 
 
+def study_stage(case, report: Report, sizes=(10, 20, 50), seeds=(0, 1, 2), reference_size: int = 200,
+                time_limit: float | None = 120.0, quick: bool = False):
+    """Scenario-tree study: in- and out-of-sample cost, decision shifts, VSS and EVPI by size."""
+    from planner.study import study
+
+    section = report.section("Scenario-tree study (in-sample and out-of-sample stability)")
+    results, summary = study(case, sizes=list(sizes), seeds=list(seeds), reference_size=reference_size,
+                             time_limit=time_limit, output_dir=report.output_dir / "study", progress=True)
+    section.paragraphs.append(
+        f"Sizes {list(sizes)} with seeds {list(seeds)}; out-of-sample cost: the first stage of each solve "
+        f"evaluated on an independent sample of {reference_size} scenarios (Kaut and Wallace)."
+    )
+    report.add_table(section, "Every solve", results.round(3), "study_results")
+    report.add_table(section, "Per size", summary.round(3), "study_summary")
+    path = report.output_dir / "study" / "study.png"  # drawn by study() beside its tables
+    section.figures.append(("In- and out-of-sample cost and VSS/EVPI against the number of scenarios", path))
+    return results, summary
+
+
 def policy_stage(case, report: Report, iterations: int = 100, simulations: int = 100, seed: int = 0,
                  np: int = 1, plan_result=None, quick: bool = False):
     """The SDDP battery policy: bounds, convergence, SoC paths, comparison with other policies."""
