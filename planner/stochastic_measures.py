@@ -14,11 +14,20 @@ import math
 from planner.solve_ef import highs_solve, nonant_vars
 
 
+RETRIES_WITHOUT_INCUMBENT = 2  # a solve stopped by its time limit before any incumbent gets 4x, then 16x
+
+
 def _solve(model, mip_gap, time_limit):
-    lb, ub, status, _ = highs_solve(model, mip_gap=mip_gap, time_limit=time_limit)
-    if not math.isfinite(ub):
-        raise RuntimeError(f"{model.name}: no feasible solution ({status})")
-    return lb, ub
+    """Bounds of one scenario MIP; a time limit hit before any feasible solution is raised 4-fold (twice)."""
+    limit = time_limit
+    for attempt in range(RETRIES_WITHOUT_INCUMBENT + 1):
+        lb, ub, status, _ = highs_solve(model, mip_gap=mip_gap, time_limit=limit)
+        if math.isfinite(ub):
+            return lb, ub
+        if limit is None or "time" not in str(status).lower() or attempt == RETRIES_WITHOUT_INCUMBENT:
+            break
+        limit = 4 * limit
+    raise RuntimeError(f"{model.name}: no feasible solution ({status}; last time limit {limit} s)")
 
 
 def evaluate_first_stage(module, scenario_names, creator_kwargs, first_stage: list, *, mip_gap=1e-4,
