@@ -87,6 +87,19 @@ def zones_of(case) -> dict:
 # --------------------------------------------------------------------------------------------
 # The model of one scenario
 # --------------------------------------------------------------------------------------------
+def zone_bounds_kw(case, loads: dict) -> dict:
+    """Bound on each zone's purchases: per site, the smaller of its grid connection and its highest
+    demand plus every link's capacity (``loads``: site name -> base load per period, kW)."""
+    bound = {}
+    for z, sites in zones_of(case).items():
+        total = 0.0
+        for sn in sites:
+            demand = site_max_demand_kw(case.site(sn), loads[sn])
+            total += min(case.site(sn).grid_connection_kw, demand + sum(l.capacity_kw for l in case.links))
+        bound[z] = total
+    return bound
+
+
 def build_day_ahead_model(case, data: dict, *, schedule_first_stage: bool = False, elastic=frozenset(),
                           fixed_schedule=None, name: str = "day_ahead") -> pyo.ConcreteModel:
     """The deterministic model of one scenario (prices and renewables in ``data``).
@@ -109,14 +122,7 @@ def build_day_ahead_model(case, data: dict, *, schedule_first_stage: bool = Fals
     build_links_block(m.links, case.links, case.site_names, n, elastic)
     m.link_port = pyo.Constraint(m.S, m.T, rule=lambda m, s, t: m.site[s].link_in_kw[t] == m.links.link_in_kw[s, t])
     zones = zones_of(case)
-    bound = {}
-    for z, sites in zones.items():
-        total = 0.0
-        for sn in sites:
-            s = case.site(sn)
-            demand = site_max_demand_kw(s, loads[sn])
-            total += min(s.grid_connection_kw, demand + sum(l.capacity_kw for l in case.links))
-        bound[z] = total
+    bound = zone_bounds_kw(case, loads)
     m.contract = pyo.Block()
     build_contract_block(m.contract, case, zones, bound, {"p0": data["p0"], "p1": data["p1"], "p2": data["p2"]},
                          lambda s, t: m.site[s].grid_kw[t], elastic)

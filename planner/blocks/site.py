@@ -31,6 +31,19 @@ def site_max_demand_kw(site, base_load_kw) -> float:
     return demand
 
 
+def physical_grid_bound_kw(site, base_load_kw, pv_available_kw, wind_available_kw) -> float:
+    """The most a site could import or export: highest demand plus generator, PV and wind output."""
+    big = site_max_demand_kw(site, base_load_kw) + (site.generator.capacity_kw if site.generator else 0.0)
+    return big + float(np.max(pv_available_kw, initial=0.0)) + float(np.max(wind_available_kw, initial=0.0))
+
+
+def grid_port_bound_kw(site, base_load_kw, pv_available_kw, wind_available_kw) -> float:
+    """The bound of the site block's grid port: the grid connection, or the physical bound if smaller."""
+    big = physical_grid_bound_kw(site, base_load_kw, pv_available_kw, wind_available_kw)
+    conn = site.grid_connection_kw
+    return big if math.isinf(conn) else min(float(conn), big)
+
+
 def build_site_block(b: pyo.Block, site, case, base_load_kw, pv_available_kw, wind_available_kw,
                      elastic=frozenset(), fixed_schedule=None) -> pyo.Block:
     n, dt = case.n_periods, case.period_hours
@@ -39,8 +52,7 @@ def build_site_block(b: pyo.Block, site, case, base_load_kw, pv_available_kw, wi
     b.base_load_kw = pyo.Param(b.T, initialize=dict(enumerate(map(float, base_load_kw))))
     conn = site.grid_connection_kw
     bound = None if math.isinf(conn) else float(conn)
-    big = site_max_demand_kw(site, base_load_kw) + (site.generator.capacity_kw if site.generator else 0.0)
-    big += float(np.max(pv_available_kw, initial=0.0)) + float(np.max(wind_available_kw, initial=0.0))
+    big = physical_grid_bound_kw(site, base_load_kw, pv_available_kw, wind_available_kw)
     if "grid_connection" in elastic and bound is not None:
         b.grid_kw = pyo.Var(b.T, bounds=(-big - bound, big + bound))
         b.slack_grid_connection = pyo.Var(b.T, bounds=(0.0, None))

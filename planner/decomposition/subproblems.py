@@ -23,9 +23,10 @@ import pyomo.environ as pyo
 
 from planner.blocks.contract import build_contract_block
 from planner.blocks.links import build_links_block
-from planner.blocks.site import build_site_block, site_max_demand_kw
+from planner.blocks.site import build_site_block, grid_port_bound_kw
 from planner.load_profiles import base_load_kw
 from planner.twostage import scenario_data, zones_of
+from planner.twostage import zone_bounds_kw as twostage_zone_bounds_kw
 
 
 # --------------------------------------------------------------------------------------------
@@ -88,10 +89,7 @@ class CoupledProblem:
         """The grid-port bound the project's site block uses (min of connection and physical need)."""
         s = self.case.sites[i]
         d = self.data[w]
-        big = site_max_demand_kw(s, self.base_load(i)) + (s.generator.capacity_kw if s.generator else 0.0)
-        big += float(np.max(d["pv_kw"][s.name], initial=0.0)) + float(np.max(d["wind_kw"][s.name], initial=0.0))
-        conn = s.grid_connection_kw
-        return big if math.isinf(conn) else min(float(conn), big)
+        return grid_port_bound_kw(s, self.base_load(i), d["pv_kw"][s.name], d["wind_kw"][s.name])
 
     def incident_link_kw(self, i: int) -> float:
         name = self.case.sites[i].name
@@ -287,17 +285,9 @@ class SiteSubproblem:
 # The coordinator: contract and links over all scenarios, day-ahead volumes shared
 # --------------------------------------------------------------------------------------------
 def zone_bounds_kw(problem: CoupledProblem) -> dict:
-    """The zone purchase bounds of the project's model (planner.twostage.build_day_ahead_model)."""
+    """The zone purchase bounds of the project's model (planner.twostage.zone_bounds_kw)."""
     case = problem.case
-    out = {}
-    for z, sites in zones_of(case).items():
-        total = 0.0
-        for sn in sites:
-            i = case.site_names.index(sn)
-            demand = site_max_demand_kw(case.sites[i], problem.base_load(i))
-            total += min(case.sites[i].grid_connection_kw, demand + sum(l.capacity_kw for l in case.links))
-        out[z] = total
-    return out
+    return twostage_zone_bounds_kw(case, {s.name: problem.base_load(i) for i, s in enumerate(case.sites)})
 
 
 def build_coordinator(problem: CoupledProblem) -> pyo.ConcreteModel:
