@@ -12,6 +12,7 @@ import pvlib
 from scipy import stats
 
 from scenarios.renewables import (
+    check_site_name,
     TwoScaleGaussian,
     as_generator,
     check_positive_int,
@@ -109,9 +110,7 @@ class PVModel:
             raise ValueError(f"transposition must be one of {_TRANSPOSITIONS}; got {self.transposition!r}")
         if self.clear_sky_model not in _CLEAR_SKY_MODELS:
             raise ValueError(f"clear_sky_model must be one of {_CLEAR_SKY_MODELS}; got {self.clear_sky_model!r}")
-        if self.site_name is not None and (not isinstance(self.site_name, str) or not self.site_name
-                                           or ":" in self.site_name):
-            raise ValueError(f"site_name must be a non-empty string without ':'; got {self.site_name!r}")
+        check_site_name(self.site_name)
 
     def get_params(self) -> dict:
         keys = ("latitude", "longitude", "tilt_deg", "azimuth_deg", "altitude_m", "system_loss_fraction",

@@ -38,6 +38,12 @@ def check_range(name: str, value, low: float, high: float, *, high_open: bool = 
     return x
 
 
+def check_site_name(site_name) -> None:
+    """A site name suffixes variable names (``pv_kw_per_kwp:<site>``): non-empty, without ':'."""
+    if site_name is not None and (not isinstance(site_name, str) or not site_name or ":" in site_name):
+        raise ValueError(f"site_name must be a non-empty string without ':'; got {site_name!r}")
+
+
 def check_positive_int(name: str, value) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise ValueError(f"{name} must be a positive integer; got {value!r}")

@@ -12,6 +12,7 @@ import pandas as pd
 from scipy import optimize, stats
 
 from scenarios.renewables import (
+    check_site_name,
     HOURS_PER_DAY,
     TwoScaleGaussian,
     as_generator,
@@ -109,9 +110,7 @@ class WindModel:
         if self.air_density_kg_per_m3 is not None:
             check_range("air_density_kg_per_m3", self.air_density_kg_per_m3, 0.5, 1.6)
         check_range("max_wind_speed_m_per_s", self.max_wind_speed_m_per_s, 20, 80)
-        if self.site_name is not None and (not isinstance(self.site_name, str) or not self.site_name
-                                           or ":" in self.site_name):
-            raise ValueError(f"site_name must be a non-empty string without ':'; got {self.site_name!r}")
+        check_site_name(self.site_name)
 
     def get_params(self) -> dict:
         keys = ("turbine_type", "hub_height_m", "roughness_length_m", "height_correction",
