@@ -1,7 +1,8 @@
 """A production line block: at most one material per period, latencies, standby and start-up energy.
 
 Variables (per material m and period t): ``on[m,t]`` binary (line set up for m), ``run[m,t]`` in
-[0, 1] (fraction of the period producing m). Latencies: after switching directly from another
+[0, 1] (fraction of the period producing m), ``flow[a,c,t]`` the transition from state a (off or a
+material) at t-1 to state c at t. Latencies: after switching directly from another
 material the line produces nothing for ``changeover_hours``; after a start from stopped, nothing
 for ``restart_hours`` (a stopped line forgets its material: the restart latency applies whatever
 the material). The latency windows are written in aggregated (tight) form, which also excludes
@@ -27,25 +28,29 @@ def build_line_block(b: pyo.Block, line, periods: int, dt: float, fixed_schedule
     b.T = pyo.Set(initialize=T, ordered=True)
     b.on = pyo.Var(b.M, b.T, within=pyo.Binary)
     b.run = pyo.Var(b.M, b.T, bounds=(0.0, 1.0))
-    b.start_m = pyo.Var(b.M, b.T, bounds=(0.0, 1.0))
     init = {m: (1.0 if line.initial_material == m else 0.0) for m in mats}
     init_any = sum(init.values())
 
-    def on_prev(m, t):
-        return b.on[m, t - 1] if t > 0 else init[m]
-
-    def any_on(t):
-        return sum(b.on[m, t] for m in mats) if t >= 0 else init_any
-
     b.one_material = pyo.Constraint(b.T, rule=lambda b, t: sum(b.on[m, t] for m in mats) <= 1)
-    # Entering material m at t (on[m,t] - on[m,t-1] > 0) is either a start from stopped (start_m) or a
-    # direct switch from another material (switch); this split is tight in the LP relaxation.
-    b.switch = pyo.Var(b.M, b.T, bounds=(0.0, 1.0))
-    b.enter = pyo.Constraint(
-        b.M, b.T, rule=lambda b, m, t: b.start_m[m, t] + b.switch[m, t] >= b.on[m, t] - on_prev(m, t))
-    b.start_from_off = pyo.Constraint(b.M, b.T, rule=lambda b, m, t: b.start_m[m, t] <= 1 - any_on(t - 1))
-    b.switch_from_other = pyo.Constraint(
-        b.M, b.T, rule=lambda b, m, t: b.switch[m, t] <= any_on(t - 1) - on_prev(m, t))
+    # Transitions as a flow between consecutive periods over the states {off} + materials:
+    # flow[a, c, t] is the share of the line going from state a at t-1 to state c at t. Per line this
+    # is a network flow on the time-expanded state graph, so its LP relaxation is the convex hull of
+    # the line's schedules: a fractional line cannot pretend that the part of it continuing one
+    # material is the part switching into another (the aggregated form allowed that).
+    states = ["off"] + mats
+    b.S = pyo.Set(initialize=states, ordered=True)
+    b.flow = pyo.Var(b.S, b.S, b.T, bounds=(0.0, 1.0))
+
+    def state(a, t):
+        if t < 0:
+            return (1.0 - init_any) if a == "off" else init[a]
+        return (1 - sum(b.on[m, t] for m in mats)) if a == "off" else b.on[a, t]
+
+    b.flow_out = pyo.Constraint(b.S, b.T, rule=lambda b, a, t: sum(b.flow[a, c, t] for c in states) == state(a, t - 1))
+    b.flow_in = pyo.Constraint(b.S, b.T, rule=lambda b, c, t: sum(b.flow[a, c, t] for a in states) == state(c, t))
+    # start_m: a start of m from stopped; switch: a direct changeover into m from another material.
+    b.start_m = pyo.Expression(b.M, b.T, rule=lambda b, m, t: b.flow["off", m, t])
+    b.switch = pyo.Expression(b.M, b.T, rule=lambda b, m, t: sum(b.flow[a, m, t] for a in mats if a != m))
     b.start = pyo.Expression(b.T, rule=lambda b, t: sum(b.start_m[m, t] for m in mats))
     use_switch = kc > 0
 
