@@ -208,7 +208,10 @@ class Contract:
     subscribed_power_kw: float = _f(unit="kW", gt=0, doc="P")
     demand_charge_eur_per_kw_month: float = _f(10.95, unit="EUR/kW/month", ge=0, doc="f1")
     energy_charge_eur_per_kwh: float = _f(0.0242, unit="EUR/kWh", ge=0, doc="f2")
-    overrun_charge_eur_per_kw: float = _f(6.37, unit="EUR/kW", ge=0, doc="f3, on the peak above threshold*P")
+    overrun_charge_eur_per_kw: float = _f(
+        25.0, unit="EUR/kW", ge=0,
+        doc="f3, per month on the peak above threshold*P; keep threshold*f3 > f1, otherwise overrunning is "
+            "always cheaper than subscribing and the best P is 0")
     overrun_threshold: float = _f(1.10, ge=1)
     demand_window_minutes: float = _f(15.0, unit="min", gt=0, doc="averaging window of the peak P'")
     billing_period_days: float = _f(30.0, unit="day", gt=0, doc="monthly charges are prorated over it")

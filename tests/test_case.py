@@ -34,7 +34,7 @@ def test_default_case_has_three_sites_with_lines_and_microgrids(default_case):
     assert default_case.site("foundry").generator.capacity_kw == 1500.0
     assert default_case.contract.demand_charge_eur_per_kw_month == 10.95
     assert default_case.contract.energy_charge_eur_per_kwh == 0.0242
-    assert default_case.contract.overrun_charge_eur_per_kw == 6.37
+    assert default_case.contract.overrun_charge_eur_per_kw == 25.0
 
 
 def test_unknown_field_is_named_with_a_suggestion(default_dict):

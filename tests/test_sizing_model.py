@@ -86,3 +86,57 @@ def test_ef_and_ph_agree_within_the_certified_gap(default_case, shared_data):
     assert math.isfinite(ef.lcoe_eur_per_mwh) and ef.lcoe_eur_per_mwh > 0
     # NPV breakdown sums to the NPV
     assert ef.npv_breakdown.sum() == pytest.approx(ef.upper_bound_eur, rel=1e-6)
+
+
+@pytest.mark.slow
+def test_subscribed_power_minimises_demand_plus_overrun_charges(one_site_year):
+    """With the sized dispatch's monthly peaks held, the chosen P minimises f1-charge(P) + sum of
+    f3-charges max(0, peak - threshold * P), evaluated by hand on a grid of P (the two charges are
+    the only terms in P); with the default tariff (threshold * f3 > f1) P is interior, not 0."""
+    import numpy as np
+    import pyomo.environ as pyo
+    from pyomo.repn import generate_standard_repn
+
+    from planner.sizing.inputs import representative_days
+    from planner.sizing.model import SizingOptions
+    from planner.sizing.run import subscription_note
+    from planner.sizing.solve import solve_ef
+
+    case, scen = one_site_year
+    c = case.contract
+    assert c.overrun_threshold * c.overrun_charge_eur_per_kw > c.demand_charge_eur_per_kw_month
+    assert subscription_note(c) is None
+    options = SizingOptions(years=2, years_per_block=1, integer=False)
+    m, info = solve_ef(case, [representative_days(scen.frames[0], 12)], [1.0], options)
+    assert info["optimal"]
+    p_star = float(m.subscribed_kw.value)
+    repn = generate_standard_repn(m.npv_eur.expr, compute_values=True)
+    coef = {id(v): a for v, a in zip(repn.linear_vars, repn.linear_coefs)}
+    a_p = coef[id(m.subscribed_kw)]
+    terms = []  # (coefficient of the overrun, the month's peak)
+    for s in m.SCEN:
+        b = m.scen[s]
+        for k, mo in b.overrun_kw:
+            terms.append((coef.get(id(b.overrun_kw[k, mo]), 0.0), float(b.peak_kw[k, mo].value)))
+    thr = c.overrun_threshold
+    assert a_p > 0 and all(w > 0 for w, _ in terms)
+
+    def cost(p):
+        return a_p * p + sum(w * max(0.0, peak - thr * p) for w, peak in terms)
+
+    peaks = np.array([pk for _, pk in terms])
+    grid = np.linspace(0.0, peaks.max() / thr * 1.05, 2001)
+    best = min(cost(p) for p in grid)
+    assert cost(p_star) <= best + 1e-6 * abs(best) + 1e-6
+    assert 0.0 < p_star <= peaks.max() / thr + 1e-6
+    # hand rule: P* sits at a monthly peak / threshold (a kink) where the count of months above it
+    # changes the sign of the slope a_p - thr * sum(w of months above)
+    assert np.min(np.abs(peaks / thr - p_star)) < 1e-3 * max(1.0, p_star)
+
+
+def test_subscription_note_when_overrunning_is_cheaper(default_case):
+    from planner.sizing.run import subscription_note
+
+    cheap = default_case.contract.__class__(**{**default_case.contract.__dict__, "overrun_charge_eur_per_kw": 6.37})
+    note = subscription_note(cheap)
+    assert note is not None and "overrun_charge_eur_per_kw above 9.95" in note

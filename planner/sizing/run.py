@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import sys
 import time
+import warnings
 
 import pandas as pd
 
@@ -55,6 +56,20 @@ def sensitivity_cases(case):
     return out
 
 
+def subscription_note(contract) -> str | None:
+    """A warning when overrunning is cheaper than subscribing: then the optimal subscribed power is 0.
+
+    Subscribing one more kW costs f1 per month and saves at most threshold * f3 of overrun charge in
+    a month, so with f1 >= threshold * f3 every kW of P costs more than it can save."""
+    f1, f3, thr = (contract.demand_charge_eur_per_kw_month, contract.overrun_charge_eur_per_kw,
+                   contract.overrun_threshold)
+    if f1 >= thr * f3:
+        return (f"contract: overrunning costs at most overrun_threshold * overrun_charge_eur_per_kw = {thr * f3:.2f} "
+                f"EUR/kW/month, not more than demand_charge_eur_per_kw_month = {f1:.2f}, so the optimal subscribed "
+                f"power is 0; for a meaningful P raise overrun_charge_eur_per_kw above {f1 / thr:.2f}")
+    return None
+
+
 def run_sizing(case, years=None, days=16, n_scenarios=10, method="ef", seed=0, progress=True, output_dir=None,
                *, years_per_block=5, ageing=True, integer=True, include_lines=False, sensitivity=False,
                time_limit=None, mip_rel_gap=1e-3, ph_options=None, shared_data=None) -> SizingResult:
@@ -74,6 +89,10 @@ def run_sizing(case, years=None, days=16, n_scenarios=10, method="ef", seed=0, p
         raise ValueError(f"years must be >= 1; got {years}")
     options = SizingOptions(years=years, years_per_block=years_per_block, ageing=ageing, integer=integer,
                             include_lines=include_lines, mip_rel_gap=mip_rel_gap)
+    note = subscription_note(case.contract)
+    if note:
+        warnings.warn(note, stacklevel=2)
+        _say(progress, t0, note)
     tables, probs, names, scen = prepare_days(case, days, n_scenarios, seed, shared_data=shared_data)
     _say(progress, t0, f"{len(tables)} scenarios x {tables[0].n_days} days, {years} years in "
                        f"{len(options.blocks())} blocks; solving ({method})")
