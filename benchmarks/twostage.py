@@ -4,6 +4,7 @@ Rows: the default case, and cases replicating the default case's sites (3, 10, 3
 seeded replicator: copies of the three sites with loads and line powers scaled by a random factor
 in [0.8, 1.2], linked in a chain). Scenarios from planner.scenario_inputs.case_scenarios.
 Usage: python benchmarks/twostage.py [--rows default:50,3:10,...] [--time-limit 120] [--no-ph]
+[--decomposition [--np 2]] (adds the site-and-scenario price decomposition's time, bounds and gap)
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ def scenarios_for(case, n, seed):
     return case_scenarios(case, n, seed)
 
 
-def run_row(case, n, time_limit, ph, rel_gap):
+def run_row(case, n, time_limit, ph, rel_gap, decomposition=False, np_dec=1):
     import planner.twostage as ts
 
     scen = scenarios_for(case, n, 0)
@@ -70,6 +71,14 @@ def run_row(case, n, time_limit, ph, rel_gap):
             row.update(ph_time_s=time.perf_counter() - t, ph_lb=r.lower_bound, ph_ub=r.upper_bound, ph_gap=r.gap)
         except RuntimeError as exc:
             row.update(ph_time_s=time.perf_counter() - t, ph_gap=math.inf, ph_note=str(exc).splitlines()[0][:80])
+    if decomposition:  # site-and-scenario price decomposition (planner.decomposition), same scenarios
+        from planner.decomposition import run_decomposition
+
+        t = time.perf_counter()
+        r = run_decomposition(case, "price", scenarios=scen, np=np_dec, rel_gap=rel_gap, time_limit=time_limit,
+                              max_iterations=50, site_mip_gap=rel_gap / 2, progress=False)
+        row.update(dec_time_s=time.perf_counter() - t, dec_lb=r.lower_bound, dec_ub=r.upper_bound, dec_gap=r.gap,
+                   dec_iterations=r.iterations)
     return row
 
 
@@ -80,6 +89,9 @@ def main(argv=None):
     p.add_argument("--time-limit", type=float, default=120.0)
     p.add_argument("--rel-gap", type=float, default=0.005)
     p.add_argument("--no-ph", action="store_true")
+    p.add_argument("--decomposition", action="store_true",
+                   help="also solve by price decomposition over sites and scenarios (planner.decomposition)")
+    p.add_argument("--np", type=int, default=1, help="MPI ranks of the decomposition")
     args = p.parse_args(argv)
     import pandas as pd
 
@@ -88,7 +100,7 @@ def main(argv=None):
     for spec in args.rows.split(","):
         sites, n = spec.split(":")
         case = default if sites == "default" else replicate_case(default, int(sites))
-        row = run_row(case, int(n), args.time_limit, not args.no_ph, args.rel_gap)
+        row = run_row(case, int(n), args.time_limit, not args.no_ph, args.rel_gap, args.decomposition, args.np)
         rows.append(row)
         print(pd.DataFrame([row]).to_string(index=False), flush=True)
     table = pd.DataFrame(rows)

@@ -30,9 +30,10 @@ def prepare_days(case, days, n_scenarios, seed, price_level_factor=1.0, shared_d
     return tables, scen.probabilities, scen.names, scen
 
 
-def _solve(case, tables, probs, names, options, method, ph_options, time_limit, mip_rel_gap):
+def _solve(case, tables, probs, names, options, method, ph_options, time_limit, mip_rel_gap, say=None):
     if method == "ef":
-        return solve_ef(case, tables, probs, options, names, time_limit=time_limit, mip_rel_gap=mip_rel_gap)
+        return solve_ef(case, tables, probs, options, names, time_limit=time_limit, mip_rel_gap=mip_rel_gap,
+                        progress=say)
     if method == "ph":
         return solve_ph(case, tables, probs, options, names, **(ph_options or {}))
     raise ValueError(f"method must be 'ef' or 'ph'; got {method!r}")
@@ -96,7 +97,8 @@ def run_sizing(case, years=None, days=16, n_scenarios=10, method="ef", seed=0, p
     tables, probs, names, scen = prepare_days(case, days, n_scenarios, seed, shared_data=shared_data)
     _say(progress, t0, f"{len(tables)} scenarios x {tables[0].n_days} days, {years} years in "
                        f"{len(options.blocks())} blocks; solving ({method})")
-    model, info = _solve(case, tables, probs, names, options, method, ph_options, time_limit, mip_rel_gap)
+    model, info = _solve(case, tables, probs, names, options, method, ph_options, time_limit, mip_rel_gap,
+                         say=lambda msg: _say(progress, t0, msg))
     info.update({"days": days, "n_scenarios": n_scenarios, "seed": seed, "years_per_block": years_per_block,
                  "n_typical_days": tables[0].n_days, "price_levels_eur_per_mwh": list(map(float, scen.price_levels_eur_per_mwh)),
                  "end_of_life_soh": next((s.microgrid.battery.end_of_life_soh for s in case.sites

@@ -26,11 +26,12 @@ def highs_solver(time_limit: float | None = None, mip_rel_gap: float = 1e-3, str
     return solver
 
 
-def solve_model(model, time_limit=None, mip_rel_gap=1e-3, stream=False) -> dict:
+def solve_model(model, time_limit=None, mip_rel_gap=1e-3, stream=False, warmstart=False) -> dict:
     """Solve a sizing model; returns bounds in EUR (lower = solver's dual bound) and the status."""
     from pyomo.contrib.appsi.base import TerminationCondition
 
     solver = highs_solver(time_limit, mip_rel_gap, stream)
+    solver.config.warmstart = bool(warmstart)
     t0 = time.perf_counter()
     res = solver.solve(model)
     seconds = time.perf_counter() - t0
@@ -45,15 +46,112 @@ def solve_model(model, time_limit=None, mip_rel_gap=1e-3, stream=False) -> dict:
             "status": str(res.termination_condition), "optimal": res.termination_condition == TerminationCondition.optimal}
 
 
-def solve_ef(case, day_tables, probabilities, options, names=None, time_limit=None, mip_rel_gap=1e-3, stream=False):
-    """Build and solve the extensive form; returns (model, info)."""
+def solve_ef(case, day_tables, probabilities, options, names=None, time_limit=None, mip_rel_gap=1e-3, stream=False,
+             relax_and_fix=True, progress=None):
+    """Build and solve the extensive form; returns (model, info).
+
+    With integer decisions and ``relax_and_fix`` (default), a cheap certificate comes first: the LP
+    relaxation gives a lower bound, its sizes rounded (``round_sizes``) and fixed give an upper bound
+    (each scenario's remaining MIP, e.g. battery replacements, solved on its own); when their gap is
+    within ``mip_rel_gap`` that answer is returned, otherwise the full MIP is solved from the rounded
+    sizes as a warm start and the LP bound is kept if it is the better one.
+    """
     t0 = time.perf_counter()
+    say = progress or (lambda msg: None)
     m = build_extensive_form(case, day_tables, probabilities, options, names)
     build_s = time.perf_counter() - t0
-    info = solve_model(m, time_limit, mip_rel_gap, stream)
+    has_integers = any(v.is_integer() or v.is_binary() for v in m.component_data_objects(pyo.Var))
+    lp_info = None
+    if has_integers and relax_and_fix:
+        lp_info = _relax_and_fix(case, day_tables, probabilities, options, names, m, mip_rel_gap, say)
+        gap = (lp_info["upper_eur"] - lp_info["lower_eur"]) / max(abs(lp_info["upper_eur"]), 1e-9)
+        say(f"relax-and-fix: LP bound {lp_info['lower_eur'] / 1e6:.4f} MEUR, rounded sizes "
+            f"{lp_info['upper_eur'] / 1e6:.4f} MEUR, gap {100 * gap:.3f} % ({time.perf_counter() - t0:.0f} s)")
+        if gap <= mip_rel_gap:
+            lp_info.update(build_seconds=build_s, method="ef", relax_and_fix=True, optimal=False,
+                           seconds=time.perf_counter() - t0 - build_s)
+            return m, lp_info
+        # warm start the MIP from the rounded sizes' solution (already loaded in m)
+    remaining = None if time_limit is None else max(1.0, time_limit - (time.perf_counter() - t0))
+    try:
+        info = solve_model(m, remaining, mip_rel_gap, stream, warmstart=lp_info is not None)
+    except RuntimeError:
+        if lp_info is None:
+            raise
+        _load_fixed_solution(m, lp_info)
+        info = dict(lp_info, status="time limit: relax-and-fix answer kept", optimal=False)
+    if lp_info is not None:
+        if lp_info["upper_eur"] < info["upper_eur"]:
+            _load_fixed_solution(m, lp_info)
+            info["upper_eur"] = lp_info["upper_eur"]
+        info["lower_eur"] = max(info["lower_eur"], lp_info["lower_eur"])
+        info["relax_and_fix"] = True
     info["build_seconds"] = build_s
     info["method"] = "ef"
     return m, info
+
+
+def round_sizes(m):
+    """Integer sizes from a relaxed solution: PV modules rounded; per site the wind turbine type
+    with the largest relaxed count, its count rounded (no turbines when it rounds to 0)."""
+    from pyomo.common.collections import ComponentMap
+
+    fixed = ComponentMap()
+    for i in m.SITES:
+        fixed[m.n_pv_modules[i]] = float(round(m.n_pv_modules[i].value or 0.0))
+    sites = {}
+    for (i, t) in m.WT:
+        sites.setdefault(i, []).append(t)
+    for i, types in sites.items():
+        best = max(types, key=lambda t: m.n_turbines[i, t].value or 0.0)
+        n = float(round(m.n_turbines[i, best].value or 0.0))
+        for t in types:
+            chosen = t == best and n > 0
+            fixed[m.n_turbines[i, t]] = n if chosen else 0.0
+            fixed[m.turbine_choice[i, t]] = 1.0 if chosen else 0.0
+    return fixed
+
+
+def _relax_and_fix(case, day_tables, probabilities, options, names, m, mip_rel_gap, say) -> dict:
+    ints = [v for v in m.component_data_objects(pyo.Var) if (v.is_integer() or v.is_binary()) and not v.fixed]
+    domains = [(v, v.domain) for v in ints]
+    for v in ints:  # the relaxation keeps the domains' implicit bounds
+        v.domain = pyo.UnitInterval if v.is_binary() else (
+            pyo.NonNegativeReals if (v.domain.bounds()[0] or 0) >= 0 else pyo.Reals)
+    try:
+        lp = solve_model(m, None, mip_rel_gap)
+    finally:
+        for v, d in domains:
+            v.domain = d
+    say(f"LP relaxation: {lp['lower_eur'] / 1e6:.4f} MEUR ({lp['seconds']:.0f} s)")
+    fixed = round_sizes(m)
+    values = [fixed.get(v, float(v.value)) for v in first_stage_vars(m)]
+    values = [min(max(x, v.lb if v.lb is not None else x), v.ub if v.ub is not None else x)
+              for x, v in zip(values, first_stage_vars(m))]
+    upper, models = evaluate_first_stage(case, day_tables, probabilities, options, values, names, mip_rel_gap=1e-4)
+    # load the fixed solution into the EF so that it can warm-start the MIP and be reported
+    for v, x in zip(first_stage_vars(m), values):
+        v.set_value(x)
+    for sm in models:
+        for name in sm.SCEN:
+            _copy_block_values(sm.scen[name], m.scen[name])
+    return {"lower_eur": lp["lower_eur"], "upper_eur": upper, "seconds": lp["seconds"], "status": "relax_and_fix",
+            "first_stage": values, "optimal": False, "lp_seconds": lp["seconds"]}
+
+
+def _copy_block_values(src, dst) -> None:
+    for var in src.component_objects(pyo.Var, descend_into=True):
+        target = dst.find_component(var.getname(fully_qualified=True, relative_to=src))
+        if target is None:
+            continue
+        for idx, vd in var.items():
+            if vd.value is not None:
+                target[idx].set_value(vd.value, skip_validation=True)
+
+
+def _load_fixed_solution(m, info) -> None:
+    for v, x in zip(first_stage_vars(m), info["first_stage"]):
+        v.set_value(x)
 
 
 def first_stage_values(m) -> list[float]:
