@@ -90,7 +90,7 @@ class DecompositionMethod:
 
     def __init__(self, problem: CoupledProblem, site_map, *, max_iterations: int = 30, rel_gap: float = 0.01,
                  progress: bool = True, time_limit: float | None = None, recover_every: int = 3,
-                 recovery_time_limit: float = 60.0, polish_max_sub: int = 60, site_time_limit: float = 10.0,
+                 recovery_time_limit: float = 60.0, polish_max_sub: int = 300, site_time_limit: float = 10.0,
                  site_time_limit_max: float | None = None, **options):
         self.problem, self.sites = problem, site_map
         self.max_iterations, self.rel_gap = int(max_iterations), float(rel_gap)

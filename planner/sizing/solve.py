@@ -26,11 +26,15 @@ def highs_solver(time_limit: float | None = None, mip_rel_gap: float = 1e-3, str
     return solver
 
 
-def solve_model(model, time_limit=None, mip_rel_gap=1e-3, stream=False, warmstart=False) -> dict:
-    """Solve a sizing model; returns bounds in EUR (lower = solver's dual bound) and the status."""
+def solve_model(model, time_limit=None, mip_rel_gap=1e-3, stream=False, warmstart=False, lp_method=None) -> dict:
+    """Solve a sizing model; returns bounds in EUR (lower = solver's dual bound) and the status.
+    ``lp_method`` = "ipm" solves an LP with HiGHS's interior point method (much faster than simplex
+    on the large multi-year relaxations), with crossover so the answer is a vertex."""
     from pyomo.contrib.appsi.base import TerminationCondition
 
     solver = highs_solver(time_limit, mip_rel_gap, stream)
+    if lp_method is not None:
+        solver.highs_options["solver"] = lp_method
     solver.config.warmstart = bool(warmstart)
     t0 = time.perf_counter()
     res = solver.solve(model)
@@ -68,6 +72,7 @@ def solve_ef(case, day_tables, probabilities, options, names=None, time_limit=No
         say(f"relax-and-fix: LP bound {lp_info['lower_eur'] / 1e6:.4f} MEUR, rounded sizes "
             f"{lp_info['upper_eur'] / 1e6:.4f} MEUR, gap {100 * gap:.3f} % ({time.perf_counter() - t0:.0f} s)")
         if gap <= mip_rel_gap:
+            lp_info.pop("_models", None)
             lp_info.update(build_seconds=build_s, method="ef", relax_and_fix=True, optimal=False,
                            seconds=time.perf_counter() - t0 - build_s)
             return m, lp_info
@@ -80,12 +85,14 @@ def solve_ef(case, day_tables, probabilities, options, names=None, time_limit=No
             raise
         _load_fixed_solution(m, lp_info)
         info = dict(lp_info, status="time limit: relax-and-fix answer kept", optimal=False)
+        lp_info = dict(info)
     if lp_info is not None:
         if lp_info["upper_eur"] < info["upper_eur"]:
             _load_fixed_solution(m, lp_info)
             info["upper_eur"] = lp_info["upper_eur"]
         info["lower_eur"] = max(info["lower_eur"], lp_info["lower_eur"])
         info["relax_and_fix"] = True
+        info.pop("_models", None)
     info["build_seconds"] = build_s
     info["method"] = "ef"
     return m, info
@@ -119,7 +126,7 @@ def _relax_and_fix(case, day_tables, probabilities, options, names, m, mip_rel_g
         v.domain = pyo.UnitInterval if v.is_binary() else (
             pyo.NonNegativeReals if (v.domain.bounds()[0] or 0) >= 0 else pyo.Reals)
     try:
-        lp = solve_model(m, None, mip_rel_gap)
+        lp = solve_model(m, None, mip_rel_gap, lp_method="ipm")
     finally:
         for v, d in domains:
             v.domain = d
@@ -130,13 +137,10 @@ def _relax_and_fix(case, day_tables, probabilities, options, names, m, mip_rel_g
               for x, v in zip(values, first_stage_vars(m))]
     upper, models = evaluate_first_stage(case, day_tables, probabilities, options, values, names, mip_rel_gap=1e-4)
     # load the fixed solution into the EF so that it can warm-start the MIP and be reported
-    for v, x in zip(first_stage_vars(m), values):
-        v.set_value(x)
-    for sm in models:
-        for name in sm.SCEN:
-            _copy_block_values(sm.scen[name], m.scen[name])
-    return {"lower_eur": lp["lower_eur"], "upper_eur": upper, "seconds": lp["seconds"], "status": "relax_and_fix",
-            "first_stage": values, "optimal": False, "lp_seconds": lp["seconds"]}
+    info = {"lower_eur": lp["lower_eur"], "upper_eur": upper, "seconds": lp["seconds"], "status": "relax_and_fix",
+            "first_stage": values, "optimal": False, "lp_seconds": lp["seconds"], "_models": models}
+    _load_fixed_solution(m, info)
+    return info
 
 
 def _copy_block_values(src, dst) -> None:
@@ -150,8 +154,12 @@ def _copy_block_values(src, dst) -> None:
 
 
 def _load_fixed_solution(m, info) -> None:
+    """Put the relax-and-fix answer (sizes and each scenario's operation) into the EF's variables."""
     for v, x in zip(first_stage_vars(m), info["first_stage"]):
-        v.set_value(x)
+        v.set_value(x, skip_validation=True)
+    for sm in info.get("_models", []):
+        for name in sm.SCEN:
+            _copy_block_values(sm.scen[name], m.scen[name])
 
 
 def first_stage_values(m) -> list[float]:
