@@ -1,5 +1,7 @@
 """Solving the sizing problem: extensive form with HiGHS, or progressive hedging (mpi-sppy) with a
 Lagrangian lower bound and an evaluated first-stage solution (xhat) as upper bound: a certified gap.
+The extensive form starts with a relax-and-fix certificate (LP bound; LP sizes rounded, fixed and
+evaluated scenario by scenario) and only solves the full MIP when that gap is too wide.
 """
 
 from __future__ import annotations
