@@ -69,7 +69,12 @@ def solve_ef(case, day_tables, probabilities, options, names=None, time_limit=No
     has_integers = any(v.is_integer() or v.is_binary() for v in m.component_data_objects(pyo.Var))
     lp_info = None
     if has_integers and relax_and_fix:
-        lp_info = _relax_and_fix(case, day_tables, probabilities, options, names, m, mip_rel_gap, say)
+        try:
+            lp_info = _relax_and_fix(case, day_tables, probabilities, options, names, m, mip_rel_gap, say, time_limit)
+        except RuntimeError as exc:  # a rounded size left a scenario without a plan in its time: full MIP
+            say(f"relax-and-fix gave no certificate ({exc}); solving the MIP")
+            lp_info = None
+    if lp_info is not None:
         gap = (lp_info["upper_eur"] - lp_info["lower_eur"]) / max(abs(lp_info["upper_eur"]), 1e-9)
         say(f"relax-and-fix: LP bound {lp_info['lower_eur'] / 1e6:.4f} MEUR, rounded sizes "
             f"{lp_info['upper_eur'] / 1e6:.4f} MEUR, gap {100 * gap:.3f} % ({time.perf_counter() - t0:.0f} s)")
@@ -121,7 +126,7 @@ def round_sizes(m):
     return fixed
 
 
-def _relax_and_fix(case, day_tables, probabilities, options, names, m, mip_rel_gap, say) -> dict:
+def _relax_and_fix(case, day_tables, probabilities, options, names, m, mip_rel_gap, say, time_limit=None) -> dict:
     ints = [v for v in m.component_data_objects(pyo.Var) if (v.is_integer() or v.is_binary()) and not v.fixed]
     domains = [(v, v.domain) for v in ints]
     for v in ints:  # the relaxation keeps the domains' implicit bounds
@@ -137,7 +142,11 @@ def _relax_and_fix(case, day_tables, probabilities, options, names, m, mip_rel_g
     values = [fixed.get(v, float(v.value)) for v in first_stage_vars(m)]
     values = [min(max(x, v.lb if v.lb is not None else x), v.ub if v.ub is not None else x)
               for x, v in zip(values, first_stage_vars(m))]
-    upper, models = evaluate_first_stage(case, day_tables, probabilities, options, values, names, mip_rel_gap=1e-4)
+    # each scenario's remaining MIP (battery replacements) to a quarter of the target gap, within half
+    # of the time limit shared among the scenarios (its incumbent is what counts: an upper bound)
+    per = None if time_limit is None else max(5.0, 0.5 * time_limit / max(1, len(day_tables)))
+    upper, models = evaluate_first_stage(case, day_tables, probabilities, options, values, names,
+                                         mip_rel_gap=max(1e-4, mip_rel_gap / 4), time_limit=per)
     # load the fixed solution into the EF so that it can warm-start the MIP and be reported
     info = {"lower_eur": lp["lower_eur"], "upper_eur": upper, "seconds": lp["seconds"], "status": "relax_and_fix",
             "first_stage": values, "optimal": False, "lp_seconds": lp["seconds"], "_models": models}
@@ -175,7 +184,8 @@ def _round_first_stage(m, values) -> list[float]:
     return out
 
 
-def evaluate_first_stage(case, day_tables, probabilities, options, values, names=None, mip_rel_gap=1e-4):
+def evaluate_first_stage(case, day_tables, probabilities, options, values, names=None, mip_rel_gap=1e-4,
+                         time_limit=None):
     """Expected cost (EUR) of fixed sizes: each scenario solved with the first stage fixed (an upper
     bound of the optimum); returns (expected cost, per-scenario models)."""
     names = list(names) if names is not None else [f"scen{k}" for k in range(len(day_tables))]
@@ -184,7 +194,7 @@ def evaluate_first_stage(case, day_tables, probabilities, options, values, names
         sm = build_scenario_model(case, days, options, name)
         for var, v in zip(first_stage_vars(sm), values):
             var.fix(v)
-        info = solve_model(sm, mip_rel_gap=mip_rel_gap)
+        info = solve_model(sm, time_limit, mip_rel_gap=mip_rel_gap)
         total += float(p) * info["upper_eur"]
         models.append(sm)
     return total, models
