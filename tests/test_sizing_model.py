@@ -137,6 +137,8 @@ def test_subscribed_power_minimises_demand_plus_overrun_charges(one_site_year):
 def test_subscription_note_when_overrunning_is_cheaper(default_case):
     from planner.sizing.run import subscription_note
 
-    cheap = default_case.contract.__class__(**{**default_case.contract.__dict__, "overrun_charge_eur_per_kw": 6.37})
+    import dataclasses
+
+    cheap = dataclasses.replace(default_case.contract, overrun_charge_eur_per_kw=6.37)
     note = subscription_note(cheap)
     assert note is not None and "overrun_charge_eur_per_kw above 9.95" in note

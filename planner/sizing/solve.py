@@ -12,6 +12,7 @@ import time
 import numpy as np
 import pyomo.environ as pyo
 
+from planner.results import relative_gap
 from planner.sizing.model import OBJECTIVE_SCALE, build_extensive_form, build_scenario_model, first_stage_vars
 
 
@@ -75,7 +76,7 @@ def solve_ef(case, day_tables, probabilities, options, names=None, time_limit=No
             say(f"relax-and-fix gave no certificate ({exc}); solving the MIP")
             lp_info = None
     if lp_info is not None:
-        gap = (lp_info["upper_eur"] - lp_info["lower_eur"]) / max(abs(lp_info["upper_eur"]), 1e-9)
+        gap = relative_gap(lp_info["lower_eur"], lp_info["upper_eur"])
         say(f"relax-and-fix: LP bound {lp_info['lower_eur'] / 1e6:.4f} MEUR, rounded sizes "
             f"{lp_info['upper_eur'] / 1e6:.4f} MEUR, gap {100 * gap:.3f} % ({time.perf_counter() - t0:.0f} s)")
         if gap <= mip_rel_gap:
