@@ -89,7 +89,7 @@ class DecompositionMethod:
     name = "base"
 
     def __init__(self, problem: CoupledProblem, site_map, *, max_iterations: int = 30, rel_gap: float = 0.01,
-                 progress: bool = True, time_limit: float | None = None, recover_every: int = 3,
+                 progress: bool = True, time_limit: float | None = None, recover_every: int = 1,
                  recovery_time_limit: float = 60.0, polish_max_sub: int = 300, site_time_limit: float = 10.0,
                  site_time_limit_max: float | None = None, **options):
         self.problem, self.sites = problem, site_map
@@ -99,10 +99,12 @@ class DecompositionMethod:
         self.options = options
         self.polish_max_sub = int(polish_max_sub)
         # inexact oracle made exact progressively: the site MIP time limit doubles whenever an
-        # iteration fails to raise the lower bound (up to site_time_limit_max, default 8x)
+        # iteration fails to raise the lower bound *and* some site MIP stopped on its time limit
+        # (up to site_time_limit_max, default 8x); null steps of an exact oracle change nothing
         self.site_time_limit = float(site_time_limit)
         self.site_time_limit_max = float(site_time_limit_max or 8 * site_time_limit)
         self._lb_before = -math.inf
+        self._timed_out = 0
         self.coordinator = Coordinator(problem)
         self.pool = ColumnPool(problem.n_sub)
         self.lower_bound, self.upper_bound = -math.inf, math.inf
@@ -133,6 +135,7 @@ class DecompositionMethod:
     def _count(self, sols):
         self.stats["site_solves"] += len(sols)
         self.stats["site_seconds"] += sum(s.seconds for s in sols)
+        self._timed_out = sum(s.seconds >= 0.95 * self.site_time_limit for s in sols)
 
     def offer_plan(self, plan: Plan | None):
         if plan is not None and plan.cost_eur < self.upper_bound:
@@ -151,7 +154,8 @@ class DecompositionMethod:
         self.stats["recovery_seconds"] += time.perf_counter() - t
 
     def record(self, iteration: int, note: str = "") -> IterationRecord:
-        if iteration > 0 and self.lower_bound <= self._lb_before + 1e-9 * abs(self.lower_bound):
+        if (iteration > 0 and self._timed_out and
+                self.lower_bound <= self._lb_before + 1e-9 * abs(self.lower_bound)):
             self.site_time_limit = min(2 * self.site_time_limit, self.site_time_limit_max)
         self._lb_before = self.lower_bound
         note = f"{note}; site limit {self.site_time_limit:g} s" if note else f"site limit {self.site_time_limit:g} s"

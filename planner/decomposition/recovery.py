@@ -91,6 +91,73 @@ def select_columns(problem: CoupledProblem, pool: ColumnPool, *, time_limit: flo
     return Plan(float(res.best_feasible_objective), da, supply, schedules, list(m.Z))
 
 
+def build_full_model(problem: CoupledProblem, *, fixed_day_ahead=None) -> pyo.ConcreteModel:
+    """The project's full model (planner.twostage) over every scenario, the day-ahead volumes shared
+    (``nonant_*`` constraints) or fixed to ``fixed_day_ahead`` ((zones, T) array); ``m.obj`` is the
+    expected cost and ``m.scen[w]`` the scenario models."""
+    from planner.twostage import build_day_ahead_model, zones_of
+
+    case = problem.case
+    zones = list(zones_of(case))
+    m = pyo.ConcreteModel("full")
+    m.scen = pyo.Block(range(problem.n_scenarios))
+    total = 0.0
+    for w in range(problem.n_scenarios):
+        model = build_day_ahead_model(case, problem.data[w], name=f"scen{w}")
+        model.obj.deactivate()
+        m.scen[w].transfer_attributes_from(model)
+        b = m.scen[w]
+        for zi, z in enumerate(zones):
+            for t in range(case.n_periods):
+                if fixed_day_ahead is not None:
+                    b.contract.day_ahead_kw[z, t].fix(float(fixed_day_ahead[zi, t]))
+                elif w > 0:
+                    b.add_component(f"nonant_{zi}_{t}", pyo.Constraint(
+                        expr=b.contract.day_ahead_kw[z, t] == m.scen[0].contract.day_ahead_kw[z, t]))
+        total = total + float(problem.probabilities[w]) * b.total_cost_eur
+    m.obj = pyo.Objective(expr=total)
+    return m
+
+
+def lp_prices(problem: CoupledProblem, time_limit: float | None = None):
+    """The LP relaxation of the full problem (every binary relaxed; each line's relaxation is the
+    convex hull of its schedules) and its supply prices: (LP optimum = a valid lower bound,
+    prices (n_sub, T) in EUR/MWh, seconds). The price of site j's supply is the dual of its energy
+    balance (supply enters the full model nowhere else), per unit of the scenario's probability; by
+    LP duality the Lagrangian dual function of the relaxed sites at these prices equals the LP
+    optimum, so the site MIPs' Lagrangian there is at least the LP bound."""
+    import time
+
+    from pyomo.contrib.appsi.solvers import Highs
+
+    t0 = time.perf_counter()
+    case, N = problem.case, problem.n_sites
+    m = build_full_model(problem)
+    for v in m.component_data_objects(pyo.Var, descend_into=True):
+        if v.is_binary():
+            v.domain = pyo.Reals
+            v.setlb(0.0)
+            v.setub(1.0)
+    opt = Highs()
+    opt.config.load_solution = False
+    if time_limit is not None:
+        opt.config.time_limit = float(time_limit)
+    opt.highs_options["threads"] = 1
+    opt.highs_options["solver"] = "ipm"
+    res = opt.solve(m)
+    if str(res.termination_condition).split(".")[-1] != "optimal":
+        return None
+    rows = [m.scen[j // N].site[case.site_names[j % N]].balance[t]
+            for j in range(problem.n_sub) for t in range(case.n_periods)]
+    duals = opt.get_duals(rows)
+    lam = np.array([duals[r] for r in rows]).reshape(problem.n_sub, case.n_periods)
+    probs = np.array([problem.probability(j) for j in range(problem.n_sub)])[:, None]
+    # HiGHS's dual is d cost / d right-hand side; Pyomo keeps the balance as supply + own sources
+    # - loads = 0 with the (constant) base load on the right: one more kW of load costs the price
+    lam = lam / (problem.kappa * probs)
+    return float(res.best_feasible_objective), lam, time.perf_counter() - t0
+
+
 def verify_plan(problem: CoupledProblem, plan: Plan, *, fix_day_ahead: bool = True):
     """Fix the plan's integer schedules (and day-ahead volumes) in the project's full model
     (planner.twostage, every scenario) and solve the remaining LP with HiGHS.
@@ -101,17 +168,11 @@ def verify_plan(problem: CoupledProblem, plan: Plan, *, fix_day_ahead: bool = Tr
     from pyomo.contrib.appsi.solvers import Highs
 
     from planner.decomposition.subproblems import SiteSubproblem
-    from planner.twostage import build_day_ahead_model
 
     case = problem.case
     N = problem.n_sites
-    m = pyo.ConcreteModel("verify")
-    m.scen = pyo.Block(range(problem.n_scenarios))
-    total = 0.0
+    m = build_full_model(problem, fixed_day_ahead=plan.day_ahead_kw if fix_day_ahead else None)
     for w in range(problem.n_scenarios):
-        model = build_day_ahead_model(case, problem.data[w], name=f"scen{w}")
-        model.obj.deactivate()
-        m.scen[w].transfer_attributes_from(model)
         b = m.scen[w]
         for i in range(N):
             j = w * N + i
@@ -119,14 +180,6 @@ def verify_plan(problem: CoupledProblem, plan: Plan, *, fix_day_ahead: bool = Tr
             names = [v.name.split(".", 1)[1] for v in sub._base_model().binaries]  # 'line[x].on[M1,0]'
             for name, val in zip(names, plan.schedules[j]):
                 b.find_component(f"site[{case.site_names[i]}].{name}").fix(val)
-        for zi, z in enumerate(plan.zones):
-            for t in range(case.n_periods):
-                if fix_day_ahead:
-                    b.contract.day_ahead_kw[z, t].fix(float(plan.day_ahead_kw[zi, t]))
-                elif w > 0:
-                    b.add_component(f"nonant_{zi}_{t}", pyo.Constraint(expr=b.contract.day_ahead_kw[z, t] == m.scen[0].contract.day_ahead_kw[z, t]))
-        total = total + float(problem.probabilities[w]) * b.total_cost_eur
-    m.obj = pyo.Objective(expr=total)
     opt = Highs()
     opt.config.load_solution = False
     opt.highs_options["threads"] = 1
