@@ -105,3 +105,39 @@ def test_relax_and_fix_bounds_bracket_the_mip_optimum(default_case, small_days):
     for v in first_stage_vars(m_rf):
         if v.is_integer() or v.is_binary():
             assert abs(v.value - round(v.value)) < 1e-9
+
+
+def test_ph_xhat_rounding_keeps_one_turbine_type_per_site(default_case, shared_data):
+    """PH's averaged first stage is rounded like relax-and-fix: per site one turbine type (the largest
+    averaged count) carries the rounded count, every other type none; PV modules rounded."""
+    from planner.sizing.inputs import build_scenarios, representative_days
+    from planner.sizing.model import SizingOptions, build_scenario_model, first_stage_vars
+    from planner.sizing.solve import _round_first_stage
+
+    case = default_case.replace(sites=[default_case.site("foundry")], links=[])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        days = representative_days(build_scenarios(case, 1, random_state=5).frames[0], 1)
+    m = build_scenario_model(case, days, SizingOptions(years=2, years_per_block=2), "scen0")
+    variables = first_stage_vars(m)
+    types = [(i, t) for (i, t) in m.WT]
+    assert len(types) >= 2, "the default case's foundry has candidate turbine types"
+    averaged = []
+    for var in variables:
+        name = var.parent_component().local_name
+        if name == "n_turbines":
+            averaged.append(1.4 + types.index(var.index()))  # the last type has the largest count
+        elif name == "turbine_choice":
+            averaged.append(0.5)
+        elif name == "n_pv_modules":
+            averaged.append(10.6)
+        else:
+            averaged.append(max(var.lb or 0.0, 12.3))
+    rounded = dict(zip((v.name for v in variables), _round_first_stage(m, averaged)))
+    last = types[-1]
+    for (i, t) in types:
+        chosen = (i, t) == last
+        assert rounded[m.turbine_choice[i, t].name] == (1.0 if chosen else 0.0)
+        assert rounded[m.n_turbines[i, t].name] == (float(round(1.4 + types.index(last))) if chosen else 0.0)
+    for i in m.SITES:
+        assert rounded[m.n_pv_modules[i].name] == 11.0

@@ -179,9 +179,23 @@ def first_stage_values(m) -> list[float]:
 
 
 def _round_first_stage(m, values) -> list[float]:
+    """PH's xhat: the averaged first stage made integer by the same rounding as relax-and-fix
+    (``round_sizes``: a site's turbine type and count stay consistent), continuous sizes clipped to
+    their bounds."""
+    variables = first_stage_vars(m)
+    for var, v in zip(variables, values):
+        var.set_value(float(v), skip_validation=True)
+    fixed = round_sizes(m)
     out = []
-    for var, v in zip(first_stage_vars(m), values):
-        out.append(float(round(v)) if var.is_integer() or var.is_binary() else float(min(max(v, var.lb or 0.0), var.ub if var.ub is not None else v)))
+    for var, v in zip(variables, values):
+        if var in fixed:
+            out.append(float(fixed[var]))
+        elif var.is_integer() or var.is_binary():
+            out.append(float(round(v)))
+        else:
+            lo = var.lb if var.lb is not None else -math.inf
+            hi = var.ub if var.ub is not None else math.inf
+            out.append(float(min(max(v, lo), hi)))
     return out
 
 
