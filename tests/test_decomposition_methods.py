@@ -136,7 +136,7 @@ def test_lp_prices_close_the_relaxed_duality_gap(small_day, small_two_stage, two
 
     case, scen, ef = small_two_stage if two_stage else small_day
     problem = CoupledProblem.from_case(case, scen)
-    lp_bound, lam, _ = lp_prices(problem)
+    lp_bound, lam, supply, _ = lp_prices(problem)
     assert lp_bound <= ef.upper_bound + 1e-6 * abs(ef.upper_bound)
     coord, *_ = Coordinator(problem).solve_prices(lam)
     relaxed = integer = 0.0

@@ -132,6 +132,30 @@ class DecompositionMethod:
             self.lower_bound, self.best_prices = bound, np.array(lam, copy=True)
         return bound, sols, value, supply, info
 
+    def warm_start(self):
+        """Starting prices and supplies (n_sub, T). Option ``start`` = "lp" (default): the full
+        problem's LP relaxation (its optimum a valid lower bound, recorded), its balance duals as
+        prices and its supplies (a consistent allocation of the coupling quantities); "day_ahead":
+        the day-ahead price plus the energy charge and no supplies. ``lp_time_limit`` (300 s): on
+        failure the day-ahead start."""
+        p = self.problem
+        if self.options.get("start", "lp") == "lp":
+            from planner.decomposition.recovery import lp_prices
+
+            lp = lp_prices(p, time_limit=float(self.options.get("lp_time_limit", 300.0)))
+            if lp is not None:
+                bound, lam, supply, seconds = lp
+                self.stats["lp_seconds"], self.stats["lp_bound"] = seconds, bound
+                if bound > self.lower_bound:
+                    self.lower_bound, self.best_prices = bound, np.array(lam, copy=True)
+                if self.progress.enabled:
+                    print(f"[{self.name}] LP relaxation: bound {bound:,.2f} in {seconds:.1f} s; the method starts "
+                          f"from its prices and supplies", flush=True)
+                return lam, supply
+        elif self.options.get("start") != "day_ahead":
+            raise ValueError(f"start = {self.options.get('start')!r}: use 'lp' or 'day_ahead'")
+        return p.initial_prices(), None
+
     def _count(self, sols):
         self.stats["site_solves"] += len(sols)
         self.stats["site_seconds"] += sum(s.seconds for s in sols)

@@ -19,7 +19,8 @@ from planner.decomposition.base import DecompositionMethod
 
 class PredictionDecomposition(DecompositionMethod):
     """Options: ``penalty_eur_per_mwh`` (elastic pin penalty of the coordinator, 3000),
-    ``consistency_tol`` (relative mismatch between prediction and answers, 0.01)."""
+    ``consistency_tol`` (relative mismatch between prediction and answers, 0.01), ``start`` ("lp": the
+    LP relaxation's supplies as the first prediction, default; "day_ahead")."""
 
     name = "prediction"
 
@@ -27,8 +28,9 @@ class PredictionDecomposition(DecompositionMethod):
         p = self.problem
         penalty = float(self.options.get("penalty_eur_per_mwh", 3000.0))
         tol = float(self.options.get("consistency_tol", 0.01))
-        _, sols, _, _, _ = self.lagrangian(p.initial_prices())
-        prediction = np.array([s.supply_kw for s in sols])
+        lam0, supply0 = self.warm_start()
+        _, sols, _, _, _ = self.lagrangian(lam0)
+        prediction = np.array([s.supply_kw for s in sols]) if supply0 is None else np.array(supply0, copy=True)
         self.recover()
         self.record(0, "initial prediction")
         it = 0

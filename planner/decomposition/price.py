@@ -127,8 +127,7 @@ class PriceDecomposition(DecompositionMethod):
     ``master`` ("columns": coordinator exact in the master (ColumnMaster, default); "cuts": the
     coordinator by cutting planes too (BundleMaster, a pure price-space LP)), ``start`` ("lp": the LP
     relaxation's prices and bound, default; "day_ahead": the day-ahead price plus the energy
-    charge), ``lp_time_limit`` (seconds for that LP, default 300; on failure the day-ahead start),
-    ``delta_lp`` (initial box half-width after the LP start, default 5)."""
+    charge; see DecompositionMethod.warm_start), ``delta_lp`` (initial box half-width after the LP start, default 5)."""
 
     name = "price"
 
@@ -142,21 +141,9 @@ class PriceDecomposition(DecompositionMethod):
         master = BundleMaster(p.n_sub, p.n_periods)
         exact = self.options.get("master", "columns") == "columns"
         column_master = ColumnMaster(p, self.pool) if exact else None
-        centre = p.initial_prices()
-        if self.options.get("start", "lp") == "lp":
-            from planner.decomposition.recovery import lp_prices
-
-            lp = lp_prices(p, time_limit=float(self.options.get("lp_time_limit", 300.0)))
-            if lp is not None:
-                bound, centre, seconds = lp
-                self.stats["lp_seconds"] = seconds
-                self.stats["lp_bound"] = bound
-                if bound > self.lower_bound:
-                    self.lower_bound, self.best_prices = bound, np.array(centre, copy=True)
-                delta = float(self.options.get("delta_lp", 5.0))
-                if self.progress.enabled:
-                    print(f"[{self.name}] LP relaxation: bound {bound:,.2f} in {seconds:.1f} s; its prices start the "
-                          f"dual ascent", flush=True)
+        centre, _ = self.warm_start()
+        if self.stats.get("lp_bound") is not None:
+            delta = float(self.options.get("delta_lp", 5.0))
         _, value_c = self._evaluate(centre, master)
         self.recover()
         self.record(0, f"delta {delta:g}")

@@ -58,7 +58,8 @@ class _Reallocation:
 
 class QuantityDecomposition(DecompositionMethod):
     """Options: ``delta0_fraction`` (initial trust region, share of each site's supply bound, 0.1),
-    ``penalty_eur_per_mwh`` (elastic pin penalty, 3000), ``lower_bound_every`` (1)."""
+    ``penalty_eur_per_mwh`` (elastic pin penalty, 3000), ``lower_bound_every`` (1), ``start`` ("lp":
+    the LP relaxation's supplies as the first allocation, default; "day_ahead")."""
 
     name = "quantity"
 
@@ -69,9 +70,11 @@ class QuantityDecomposition(DecompositionMethod):
         lb_every = max(1, int(self.options.get("lower_bound_every", 1)))
         bound = np.array([p.supply_bound_kw(*p.site_scenario(j)) for j in range(p.n_sub)])
         delta = frac * bound
-        # initial allocation: what each site would draw at the day-ahead price
-        _, sols, _, _, _ = self.lagrangian(p.initial_prices())
-        alloc = np.array([s.supply_kw for s in sols])
+        # initial allocation: the LP relaxation's supplies (warm start), else what each site would
+        # draw at the day-ahead price
+        lam0, supply0 = self.warm_start()
+        _, sols, _, _, _ = self.lagrangian(lam0)
+        alloc = np.array([s.supply_kw for s in sols]) if supply0 is None else np.array(supply0, copy=True)
         self.recover()
         centre, centre_cost, grad = None, math.inf, None
         realloc = _Reallocation(p)

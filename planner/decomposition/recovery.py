@@ -122,7 +122,7 @@ def build_full_model(problem: CoupledProblem, *, fixed_day_ahead=None) -> pyo.Co
 def lp_prices(problem: CoupledProblem, time_limit: float | None = None):
     """The LP relaxation of the full problem (every binary relaxed; each line's relaxation is the
     convex hull of its schedules) and its supply prices: (LP optimum = a valid lower bound,
-    prices (n_sub, T) in EUR/MWh, seconds). The price of site j's supply is the dual of its energy
+    prices (n_sub, T) in EUR/MWh, supplies (n_sub, T) in kW, seconds), or None if not solved. The price of site j's supply is the dual of its energy
     balance (supply enters the full model nowhere else), per unit of the scenario's probability; by
     LP duality the Lagrangian dual function of the relaxed sites at these prices equals the LP
     optimum, so the site MIPs' Lagrangian there is at least the LP bound."""
@@ -155,7 +155,11 @@ def lp_prices(problem: CoupledProblem, time_limit: float | None = None):
     # HiGHS's dual is d cost / d right-hand side; Pyomo keeps the balance as supply + own sources
     # - loads = 0 with the (constant) base load on the right: one more kW of load costs the price
     lam = lam / (problem.kappa * probs)
-    return float(res.best_feasible_objective), lam, time.perf_counter() - t0
+    res.solution_loader.load_vars()
+    supply = np.array([[pyo.value(m.scen[j // N].site[case.site_names[j % N]].grid_kw[t]
+                                  + m.scen[j // N].site[case.site_names[j % N]].link_in_kw[t])
+                        for t in range(case.n_periods)] for j in range(problem.n_sub)])
+    return float(res.best_feasible_objective), lam, supply, time.perf_counter() - t0
 
 
 def verify_plan(problem: CoupledProblem, plan: Plan, *, fix_day_ahead: bool = True):
