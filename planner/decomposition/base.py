@@ -248,7 +248,9 @@ def run_decomposition(case, method: str = "price", scenarios=None, np: int = 1, 
     case's default scenarios. ``np`` > 1 runs the site subproblems on that many MPI ranks (mpiexec);
     ``site_mip_gap``/``site_time_limit`` control each site MIP (its dual bound keeps the lower bound
     valid); the time limit doubles after every iteration that does not raise the lower bound, up to
-    ``site_time_limit_max`` (default 8 x). Other options go to the method (e.g. ``recover_every``, ``delta0``, ``polish_max_sub``:
+    ``site_time_limit_max`` (default 8 x). Other options go to the method (e.g. ``start``: "lp" (default)
+    starts from the LP relaxation's bound, prices and supplies, "day_ahead" from the day-ahead price;
+    ``recover_every``, ``delta0``, ``polish_max_sub``:
     up to this many site-scenario subproblems the recovered plan is polished by re-optimising every
     continuous decision of the full model with its integer schedules fixed, an LP).
     """
