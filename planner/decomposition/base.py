@@ -247,7 +247,8 @@ def run_decomposition(case, method: str = "price", scenarios=None, np: int = 1, 
     day-ahead volumes shared, everything else per scenario); None = the deterministic day of the
     case's default scenarios. ``np`` > 1 runs the site subproblems on that many MPI ranks (mpiexec);
     ``site_mip_gap``/``site_time_limit`` control each site MIP (its dual bound keeps the lower bound
-    valid); the time limit doubles after every iteration that does not raise the lower bound, up to
+    valid); the time limit doubles after an iteration that does not raise the lower bound while
+    some site MIP stopped on that limit, up to
     ``site_time_limit_max`` (default 8 x). Other options go to the method (e.g. ``start``: "lp" (default)
     starts from the LP relaxation's bound, prices and supplies, "day_ahead" from the day-ahead price;
     ``recover_every``, ``delta0``, ``polish_max_sub``:
