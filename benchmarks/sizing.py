@@ -3,6 +3,7 @@ certified gap on the default case, and scaling with sites and scenarios.
 
     .venv/bin/python benchmarks/sizing.py days            # 12/24/48 tsam days vs 8760 h (LP relaxation and MILP)
     .venv/bin/python benchmarks/sizing.py gap --years 20 --days 16 --scenarios 10 --method ef
+    .venv/bin/python benchmarks/sizing.py gap --years 20 --days 16 --scenarios 10 --method decomposed  # 2 processes
     .venv/bin/python benchmarks/sizing.py scaling --years 20 --days 16
 
 Prints one row per run (seconds, bounds, gap, sizes) and writes CSV files in output/benchmarks/.
@@ -91,7 +92,7 @@ def main(argv=None):
     p.add_argument("--days", type=int, default=16)
     p.add_argument("--scenarios", type=int, default=10)
     p.add_argument("--years-per-block", type=int, default=5)
-    p.add_argument("--method", default="ef", choices=("ef", "ph"))
+    p.add_argument("--method", default="ef", choices=("ef", "ph", "decomposed"))
     p.add_argument("--integer", action="store_true", help="days: keep integer module counts")
     p.add_argument("--time-limit", type=float, default=None)
     args = p.parse_args(argv)

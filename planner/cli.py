@@ -165,7 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--years", type=int, default=None, help="default: economics.horizon_years")
     p.add_argument("--days", type=int, default=8, help="representative days (tsam) per scenario year")
     p.add_argument("--scenarios", type=int, default=3)
-    p.add_argument("--method", choices=("ef", "ph"), default="ef")
+    p.add_argument("--method", choices=("ef", "ph", "decomposed"), default="ef")
     p.add_argument("--years-per-block", type=int, default=5)
     p.add_argument("--time-limit", type=float, default=1800.0)
     p.add_argument("--sensitivity", action="store_true")

@@ -142,3 +142,56 @@ def test_subscription_note_when_overrunning_is_cheaper(default_case):
     cheap = dataclasses.replace(default_case.contract, overrun_charge_eur_per_kw=6.37)
     note = subscription_note(cheap)
     assert note is not None and "overrun_charge_eur_per_kw above 9.95" in note
+
+
+@pytest.mark.slow
+def test_scenario_decomposition_brackets_the_extensive_form(default_case):
+    """The decomposed method's wait-and-see relaxation bound is below the EF optimum, its evaluated
+    sizes above it, and its scenario bounds add up to its lower bound."""
+    from planner.sizing import run_sizing
+
+    kw = dict(years=2, days=1, n_scenarios=3, years_per_block=1, progress=False, seed=2, mip_rel_gap=1e-3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ef = run_sizing(default_case, method="ef", **kw)
+        dec = run_sizing(default_case, method="decomposed", ph_options={"processes": 2}, **kw)
+    tol = 1e-6 * abs(ef.upper_bound_eur)
+    assert dec.lower_bound_eur <= ef.upper_bound_eur + tol
+    assert dec.upper_bound_eur >= ef.lower_bound_eur - tol
+    assert dec.lower_bound_eur <= dec.upper_bound_eur + tol
+    assert dec.info["scenario_bounds_eur"] and len(dec.info["scenario_bounds_eur"]) == 3
+    assert np.mean(dec.info["scenario_bounds_eur"]) == pytest.approx(dec.lower_bound_eur, rel=1e-9)
+    assert dec.gap < 0.05
+    assert dec.npv_breakdown.sum() == pytest.approx(dec.upper_bound_eur, rel=1e-6)
+
+
+def test_replacement_restores_only_the_replaced_kwh(default_case):
+    """LP relaxation of the ageing block: restoring capacity costs the replaced kWh, and with the
+    replacement binaries integer the tightened form keeps the MILP's value (a 1-site, 3-year case
+    where the battery must be replaced: end of life reached after one year of calendar fade)."""
+    import dataclasses
+
+    import pyomo.environ as pyo
+
+    from planner.sizing.inputs import build_scenarios, representative_days
+    from planner.sizing.model import SizingOptions, build_extensive_form
+
+    site = default_case.site("electroplating")
+    bat = dataclasses.replace(site.microgrid.battery, calendar_fade_per_year=0.15, end_of_life_soh=0.8)
+    site = dataclasses.replace(site, microgrid=dataclasses.replace(site.microgrid, battery=bat))
+    case = default_case.replace(sites=[site], links=[])
+    frame = build_scenarios(case, 1, random_state=0).frames[0]
+    table = representative_days(frame, 2)
+    m = build_extensive_form(case, [table], [1.0], SizingOptions(years=3, years_per_block=1, integer=True))
+    from planner.sizing.solve import solve_model
+
+    info = solve_model(m, 120, 1e-9)
+    b = m.scen["scen0"]
+    r = {y: round(b.replace["electroplating", y].value) for y in b.Y1}
+    # calendar fade 15 %/year crosses 80 % after 2 years: exactly one replacement, paid for in full
+    E = pyo.value(m.battery_kwh["electroplating"])
+    if E > 1e-6:
+        assert sum(r.values()) >= 1
+        for y, ry in r.items():
+            assert b.replaced_kwh["electroplating", y].value == pytest.approx(ry * E, abs=1e-4 * max(1.0, E))
+    assert info["lower_eur"] <= info["upper_eur"] + 1e-6

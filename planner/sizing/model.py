@@ -7,10 +7,11 @@ Ageing stays linear in the decisions:
   ``end[y] = cap[y] - calendar_fade * E - cycle_fade * throughput[y]`` (kWh lost per year at rest,
   plus per kWh discharged: cycle_fade per full equivalent cycle = per E kWh discharged); the state of
   charge of a block is bounded by the smallest ``end[y]`` of its years, so using the battery shrinks
-  what the following years can use. A replacement binary ``r[y]`` resets ``cap[y] <= E`` (big-M =
-  the largest battery allowed); without it ``cap[y] <= end[y - 1]`` and ``end[y - 1] >= eol * E``: the
-  battery must be replaced before its state of health crosses the end-of-life threshold (also in the last
-  year). The replacement cost ``c(y) * r[y] * E`` is linearised with ``z[y] = r[y] * E``.
+  what the following years can use. A replacement binary ``r[y]`` with ``z[y] = r[y] * E`` (the
+  replaced kWh, linearised) gives ``cap[y] <= end[y - 1] + z[y]`` and ``end[y - 1] >= eol * (E - z[y])``:
+  without replacement the battery must not cross the end-of-life threshold (also in the last year). The
+  replacement costs ``c(y) * z[y]``. Bounding the restored capacity by ``z`` rather than a big-M x r
+  keeps the LP relaxation honest: a fractional replacement restores only the kWh it pays for.
 Operation: per site and hour, grid exchange within the connection, renewables used <= available,
 battery, generator (continuous dispatch: minimum load and start-ups are ignored over the long horizon),
 links with losses, global purchases at p0 and resale at p2 (= p0 minus the contract's mean resale
@@ -226,11 +227,20 @@ def build_scenario_block(b: pyo.Block, m, case, days: DayTable, options: SizingO
     wind_cf = {(i, t): days.values[f"wind_kw_per_turbine:{i}:{t}"] for i in sites for t in sd[i].turbine_types}
     load = {i: days.values[f"load_kw:{i}"] for i in sites}
 
+    # Local copies of the sizes, one per year block, for the hourly limits: each size column then has a
+    # few hundred entries instead of one per hour of every scenario, which keeps the extensive form's
+    # LP relaxation sparse for the interior point method (dense columns made it grow superlinearly
+    # with the number of scenarios). Equalities tie the copies to the first-stage variables.
+    b.pv_kwp_k = pyo.Var(m.SITES, b.B)
+    b.pv_kwp_k_def = pyo.Constraint(m.SITES, b.B, rule=lambda b, i, k: b.pv_kwp_k[i, k] == m.pv_kwp[i])
+    b.turbines_k = pyo.Var(m.WT, b.B)
+    b.turbines_k_def = pyo.Constraint(m.WT, b.B, rule=lambda b, i, t, k: b.turbines_k[i, t, k] == m.n_turbines[i, t])
+
     def ren_rule(b, i, k, d, h):
-        avail = pv_derate[k] * pv_cf[i][d, h] * m.pv_kwp[i]
+        avail = pv_derate[k] * pv_cf[i][d, h] * b.pv_kwp_k[i, k]
         for t in sd[i].turbine_types:
             per = wind_derate[k] * wind_cf[i, t][d, h]
-            avail = avail + per * (sd[i].turbines_existing[t] + m.n_turbines[i, t])
+            avail = avail + per * (sd[i].turbines_existing[t] + b.turbines_k[i, t, k])
         return b.renewables_kw[i, k, d, h] <= avail
 
     b.renewables_limit = pyo.Constraint(m.SITES, b.T, rule=ren_rule)
@@ -242,8 +252,10 @@ def build_scenario_block(b: pyo.Block, m, case, days: DayTable, options: SizingO
     b.charge_kw = pyo.Var(b.BAT, b.T, bounds=(0.0, None))
     b.discharge_kw = pyo.Var(b.BAT, b.T, bounds=(0.0, None))
     b.soc_kwh = pyo.Var(b.BAT, b.T, bounds=(0.0, None))
-    b.charge_limit = pyo.Constraint(b.BAT, b.T, rule=lambda b, i, k, d, h: b.charge_kw[i, k, d, h] <= m.battery_kw[i])
-    b.discharge_limit = pyo.Constraint(b.BAT, b.T, rule=lambda b, i, k, d, h: b.discharge_kw[i, k, d, h] <= m.battery_kw[i])
+    b.battery_kw_k = pyo.Var(b.BAT, b.B)
+    b.battery_kw_k_def = pyo.Constraint(b.BAT, b.B, rule=lambda b, i, k: b.battery_kw_k[i, k] == m.battery_kw[i])
+    b.charge_limit = pyo.Constraint(b.BAT, b.T, rule=lambda b, i, k, d, h: b.charge_kw[i, k, d, h] <= b.battery_kw_k[i, k])
+    b.discharge_limit = pyo.Constraint(b.BAT, b.T, rule=lambda b, i, k, d, h: b.discharge_kw[i, k, d, h] <= b.battery_kw_k[i, k])
 
     def soc_rule(b, i, k, d, h):
         bat = sd[i].battery
@@ -271,10 +283,13 @@ def build_scenario_block(b: pyo.Block, m, case, days: DayTable, options: SizingO
         b.replace = pyo.Var(b.BAT, b.Y1, domain=pyo.Binary if options.integer else pyo.UnitInterval)
         b.replaced_kwh = pyo.Var(b.BAT, b.Y1, bounds=lambda b, i, y: (0.0, sd[i].battery_max_total_kwh))
         bigm = {i: sd[i].battery_max_total_kwh for i in bat_sites}
+        # capacity restored and the end-of-life waiver are bounded by the replaced kWh, which carries the
+        # replacement cost (not by a big-M x r): exact for r in {0, 1} (end capacities are >= 0 through the
+        # block capacities), and in the LP relaxation a partial replacement restores only what it pays for
         b.fade = pyo.Constraint(b.BAT, b.Y1, rule=lambda b, i, y: b.capacity_kwh[i, y]
-                                <= b.end_capacity_kwh[i, y - 1] + bigm[i] * b.replace[i, y])
+                                <= b.end_capacity_kwh[i, y - 1] + b.replaced_kwh[i, y])
         b.end_of_life = pyo.Constraint(b.BAT, b.Y1, rule=lambda b, i, y: b.end_capacity_kwh[i, y - 1]
-                                       >= eol[i] * m.battery_kwh[i] - bigm[i] * b.replace[i, y])
+                                       >= eol[i] * (m.battery_kwh[i] - b.replaced_kwh[i, y]))
         b.end_of_life_last = pyo.Constraint(b.BAT, rule=lambda b, i: b.end_capacity_kwh[i, Y - 1] >= eol[i] * m.battery_kwh[i])
         # replaced_kwh = replace * E (exact linearisation; only its lower side matters for cost)
         b.replaced_def = pyo.Constraint(b.BAT, b.Y1, rule=lambda b, i, y: b.replaced_kwh[i, y]
@@ -293,7 +308,9 @@ def build_scenario_block(b: pyo.Block, m, case, days: DayTable, options: SizingO
                                * b.block_capacity_kwh[i, k])
 
     b.generator_kw = pyo.Var(b.GEN, b.T, bounds=(0.0, None))
-    b.generator_limit = pyo.Constraint(b.GEN, b.T, rule=lambda b, i, k, d, h: b.generator_kw[i, k, d, h] <= m.generator_kw[i])
+    b.generator_kw_k = pyo.Var(b.GEN, b.B)
+    b.generator_kw_k_def = pyo.Constraint(b.GEN, b.B, rule=lambda b, i, k: b.generator_kw_k[i, k] == m.generator_kw[i])
+    b.generator_limit = pyo.Constraint(b.GEN, b.T, rule=lambda b, i, k, d, h: b.generator_kw[i, k, d, h] <= b.generator_kw_k[i, k])
 
     links = [(j, ln.site_a, ln.site_b, ln.capacity_kw, ln.loss_fraction) for j, ln in enumerate(case.links)]
     b.L = pyo.Set(initialize=[(j, s) for j, *_ in links for s in (0, 1)], dimen=2, ordered=True)

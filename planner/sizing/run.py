@@ -14,7 +14,7 @@ import pandas as pd
 from planner.sizing.inputs import build_scenarios, representative_days
 from planner.sizing.model import SizingOptions
 from planner.sizing.results import SizingResult, extract_result
-from planner.sizing.solve import solve_ef, solve_ph
+from planner.sizing.solve import solve_decomposed, solve_ef, solve_ph
 
 
 def _say(progress: bool, t0: float, text: str) -> None:
@@ -36,7 +36,10 @@ def _solve(case, tables, probs, names, options, method, ph_options, time_limit, 
                         progress=say)
     if method == "ph":
         return solve_ph(case, tables, probs, options, names, **(ph_options or {}))
-    raise ValueError(f"method must be 'ef' or 'ph'; got {method!r}")
+    if method == "decomposed":
+        return solve_decomposed(case, tables, probs, options, names, processes=(ph_options or {}).get("processes", 2),
+                                mip_rel_gap=mip_rel_gap, progress=say, time_limit=time_limit)
+    raise ValueError(f"method must be 'ef', 'ph' or 'decomposed'; got {method!r}")
 
 
 def sensitivity_cases(case):
@@ -81,7 +84,9 @@ def run_sizing(case, years=None, days=16, n_scenarios=10, method="ef", seed=0, p
     days : representative days per scenario year (tsam, plus extreme days); None = the full year.
     n_scenarios : price-year x weather-year scenarios (equiprobable).
     method : 'ef' (extensive form, HiGHS; bounds = MIP incumbent and dual bound) or 'ph' (mpi-sppy
-        progressive hedging; bounds = Lagrangian bound with the final W and the evaluated rounded xbar).
+        progressive hedging; bounds = Lagrangian bound with the final W and the evaluated rounded xbar)
+        or 'decomposed' (scenarios solved apart in ``ph_options['processes']`` processes, default 2: the
+        wait-and-see relaxation bound and the rounded mean sizes evaluated on every scenario).
     sensitivity : also re-solve for discount rate 4/8 %, capital costs x0.8/x1.2, price level x0.7/x1.3.
     """
     t0 = time.perf_counter()
