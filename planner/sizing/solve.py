@@ -207,13 +207,18 @@ def evaluate_first_stage(case, day_tables, probabilities, options, values, names
     names = list(names) if names is not None else [f"scen{k}" for k in range(len(day_tables))]
     total, models = 0.0, []
     for name, days, p in zip(names, day_tables, probabilities):
-        sm = build_scenario_model(case, days, options, name)
-        for var, v in zip(first_stage_vars(sm), values):
-            var.fix(v)
-        info = solve_model(sm, time_limit, mip_rel_gap=mip_rel_gap)
-        total += float(p) * info["upper_eur"]
+        cost, sm = _evaluate_scenario(case, days, options, name, values, mip_rel_gap, time_limit)
+        total += float(p) * cost
         models.append(sm)
     return total, models
+
+
+def _evaluate_scenario(case, days, options, name, values, mip_rel_gap, time_limit):
+    """One scenario with the sizes fixed: (cost EUR = the MIP incumbent, solved scenario model)."""
+    sm = build_scenario_model(case, days, options, name)
+    for var, v in zip(first_stage_vars(sm), values):
+        var.fix(v)
+    return solve_model(sm, time_limit, mip_rel_gap=mip_rel_gap)["upper_eur"], sm
 
 
 def lagrangian_bound(case, day_tables, probabilities, options, weights, names=None, mip_rel_gap=1e-4):
@@ -317,14 +322,11 @@ def _scenario_evaluation(args):
     """One scenario with the sizes fixed (its replacement MIP solved): (cost EUR, variable values, seconds)."""
     case, days, options, name, values, mip_rel_gap, time_limit = args
     t0 = time.perf_counter()
-    sm = build_scenario_model(case, days, options, name)
-    for var, v in zip(first_stage_vars(sm), values):
-        var.fix(v)
-    info = solve_model(sm, time_limit, mip_rel_gap=mip_rel_gap)
-    block = sm.scen[name]
+    cost, sm = _evaluate_scenario(case, days, options, name, values, mip_rel_gap, time_limit)
+    block = sm.scen[name]  # the values travel back from the worker process by name
     state = {v.getname(fully_qualified=True, relative_to=block): v.value
              for v in block.component_data_objects(pyo.Var) if v.value is not None}
-    return info["upper_eur"], state, time.perf_counter() - t0
+    return cost, state, time.perf_counter() - t0
 
 
 def _map(fn, jobs, np_):
