@@ -165,10 +165,10 @@ def test_scenario_decomposition_brackets_the_extensive_form(default_case):
     assert dec.npv_breakdown.sum() == pytest.approx(dec.upper_bound_eur, rel=1e-6)
 
 
-def test_replacement_restores_only_the_replaced_kwh(default_case):
-    """The ageing block with capacity restored through the replaced kWh (not a big-M): on a 1-site,
-    3-year case whose existing battery crosses its end of life after two years of calendar fade, the
-    MILP replaces it and pays for the whole installed capacity each time."""
+def test_forced_replacement_pays_for_the_whole_battery(default_case):
+    """The ageing block's battery lives: on a 1-site, 3-year case whose existing battery crosses its
+    end of life after two years of calendar fade, the MILP replaces it and pays for the whole
+    installed capacity each time."""
     import dataclasses
 
     import pyomo.environ as pyo
@@ -195,3 +195,58 @@ def test_replacement_restores_only_the_replaced_kwh(default_case):
     for y, ry in r.items():
         assert b.replaced_kwh["electroplating", y].value == pytest.approx(ry * E, abs=1e-4 * max(1.0, E))
     assert info["lower_eur"] <= info["upper_eur"] + 1e-6
+
+
+def test_battery_lives_and_fewest_replacement_schedules_by_hand():
+    """Calendar fade 1.5 %/year, end of life 80 %, 20 years: a battery lasting to the horizon may serve
+    at most floor(0.2 / 0.015) = 13 years (so the last replacement is in year 7 or later); one that is
+    replaced at z serves z - a years with (z - a - 1) x 1.5 % <= 20 % (at most 14 years). So exactly one
+    replacement, in year 7..14, is the fewest; the evenly spread two-replacement schedule is (7, 13)."""
+    from planner.sizing.model import stretches
+    from planner.sizing.solve import replacement_schedules
+
+    lives = stretches(0.015, 0.8, 20)
+    assert (0, 20) not in lives and (7, 20) in lives and (6, 20) not in lives
+    assert (0, 14) in lives and (0, 15) not in lives
+    assert replacement_schedules(lives, 20) == [(y,) for y in range(7, 15)] + [(7, 13)]
+    # no calendar fade: the battery may serve the whole horizon, no replacement needed
+    assert replacement_schedules(stretches(0.0, 0.8, 5), 5)[0] == ()
+    # 10 %/year with end of life 80 %: lives of at most 3 years before a replacement, 2 to the end
+    sched = replacement_schedules(stretches(0.10, 0.8, 6), 6)
+    assert all(len(s) == 2 for s in sched[:-1]) and (2, 4) in sched and (3, 4) in sched
+
+
+def test_replacement_search_against_the_replacement_mip(default_case):
+    """With the sizes fixed, the replacement search (schedules evaluated as LPs) returns a feasible
+    schedule: its cost is at least the replacement MIP's optimum and, on this case, within 0.5 % of it;
+    the integral lives reproduce the replacement year."""
+    import dataclasses
+
+    import pyomo.environ as pyo
+
+    from planner.sizing.inputs import build_scenarios, representative_days
+    from planner.sizing.model import SizingOptions, build_scenario_model, first_stage_vars
+    from planner.sizing.solve import search_replacements, solve_model
+
+    site = default_case.site("electroplating")
+    case = default_case.replace(sites=[site], links=[])
+    frame = build_scenarios(case, 1, random_state=1).frames[0]
+    table = representative_days(frame, 2)
+    options = SizingOptions(years=16, years_per_block=4, integer=True)
+    sm = build_scenario_model(case, table, options, "scen0")
+    for v in first_stage_vars(sm):
+        v.fix(0.0 if v.name != "subscribed_kw" else 800.0)
+    mip = solve_model(sm, 300, mip_rel_gap=1e-7)
+    b = sm.scen["scen0"]
+    found = search_replacements(sm, b)
+    assert found is not None
+    assert found >= mip["lower_eur"] - 1e-6 * abs(mip["lower_eur"])
+    assert found <= mip["upper_eur"] * (1 + 5e-3)
+    years = [y for y in b.Y1 if b.replace["electroplating", y].value > 0.5]
+    assert len(years) >= 1
+    for (i, a, z) in b.LIFE:
+        assert b.life[i, a, z].value == pytest.approx(round(b.life[i, a, z].value), abs=1e-6)
+    # the lives chosen start at 0 and at the replacement years
+    starts = sorted(a for (i, a, z) in b.LIFE if b.life[i, a, z].value > 0.5)
+    assert starts == [0] + years
+    assert pyo.value(b.replaced_kwh["electroplating", years[0]]) == pytest.approx(site.microgrid.battery.energy_kwh, rel=1e-6)

@@ -7,11 +7,13 @@ Ageing stays linear in the decisions:
   ``end[y] = cap[y] - calendar_fade * E - cycle_fade * throughput[y]`` (kWh lost per year at rest,
   plus per kWh discharged: cycle_fade per full equivalent cycle = per E kWh discharged); the state of
   charge of a block is bounded by the smallest ``end[y]`` of its years, so using the battery shrinks
-  what the following years can use. A replacement binary ``r[y]`` with ``z[y] = r[y] * E`` (the
-  replaced kWh, linearised) gives ``cap[y] <= end[y - 1] + z[y]`` and ``end[y - 1] >= eol * (E - z[y])``:
-  without replacement the battery must not cross the end-of-life threshold (also in the last year). The
-  replacement costs ``c(y) * z[y]``. Bounding the restored capacity by ``z`` rather than a big-M x r
-  keeps the LP relaxation honest: a fractional replacement restores only the kWh it pays for.
+  what the following years can use. A replacement binary ``r[y]`` installs a new battery of E kWh at
+  the start of year y, at a cost ``c(y) * E`` that declines over time; without replacement the battery
+  must not cross the end-of-life threshold (``end[y - 1] >= eol * E``, also in the last year).
+  The replacements are modelled as a choice of battery lives (a path through the years, see
+  ``_build_battery_lives``): each life carries its own capacity and share of the throughput, so in the
+  LP relaxation a fractional replacement is a fraction of a whole new battery, not a cheap partial
+  refresh of the old one, and lives that calendar fade alone would take below end of life are left out.
 Operation: per site and hour, grid exchange within the connection, renewables used <= available,
 battery, generator (continuous dispatch: minimum load and start-ups are ignored over the long horizon),
 links with losses, global purchases at p0 and resale at p2 (= p0 minus the contract's mean resale
@@ -267,7 +269,6 @@ def build_scenario_block(b: pyo.Block, m, case, days: DayTable, options: SizingO
     # ageing of the battery: usable capacity per year
     b.Y = pyo.Set(initialize=range(Y), ordered=True)
     b.Y1 = pyo.Set(initialize=range(1, Y), ordered=True)
-    b.capacity_kwh = pyo.Var(b.BAT, b.Y, bounds=lambda b, i, y: (0.0, sd[i].battery_max_total_kwh))
     b.block_capacity_kwh = pyo.Var(b.BAT, b.B, bounds=(0.0, None))
     block_of = {y: k for k, blk in enumerate(blocks) for y in blk}
     b.throughput_kwh = pyo.Expression(
@@ -275,29 +276,11 @@ def build_scenario_block(b: pyo.Block, m, case, days: DayTable, options: SizingO
     cal = {i: (sd[i].battery.calendar_fade_per_year if options.ageing else 0.0) for i in bat_sites}
     cyc = {i: (sd[i].battery.cycle_fade_per_cycle if options.ageing else 0.0) for i in bat_sites}
     eol = {i: sd[i].battery.end_of_life_soh for i in bat_sites}
-    b.end_capacity_kwh = pyo.Expression(
-        b.BAT, b.Y, rule=lambda b, i, y: b.capacity_kwh[i, y] - cal[i] * m.battery_kwh[i] - cyc[i] * b.throughput_kwh[i, y])
-    b.initial_capacity = pyo.Constraint(b.BAT, rule=lambda b, i: b.capacity_kwh[i, 0] <= m.battery_kwh[i])
-    b.capacity_at_most_installed = pyo.Constraint(b.BAT, b.Y1, rule=lambda b, i, y: b.capacity_kwh[i, y] <= m.battery_kwh[i])
     if options.ageing:
-        b.replace = pyo.Var(b.BAT, b.Y1, domain=pyo.Binary if options.integer else pyo.UnitInterval)
-        b.replaced_kwh = pyo.Var(b.BAT, b.Y1, bounds=lambda b, i, y: (0.0, sd[i].battery_max_total_kwh))
-        bigm = {i: sd[i].battery_max_total_kwh for i in bat_sites}
-        # capacity restored and the end-of-life waiver are bounded by the replaced kWh, which carries the
-        # replacement cost (not by a big-M x r): exact for r in {0, 1} (end capacities are >= 0 through the
-        # block capacities), and in the LP relaxation a partial replacement restores only what it pays for
-        b.fade = pyo.Constraint(b.BAT, b.Y1, rule=lambda b, i, y: b.capacity_kwh[i, y]
-                                <= b.end_capacity_kwh[i, y - 1] + b.replaced_kwh[i, y])
-        b.end_of_life = pyo.Constraint(b.BAT, b.Y1, rule=lambda b, i, y: b.end_capacity_kwh[i, y - 1]
-                                       >= eol[i] * (m.battery_kwh[i] - b.replaced_kwh[i, y]))
-        b.end_of_life_last = pyo.Constraint(b.BAT, rule=lambda b, i: b.end_capacity_kwh[i, Y - 1] >= eol[i] * m.battery_kwh[i])
-        # replaced_kwh = replace * E (exact linearisation; only its lower side matters for cost)
-        b.replaced_def = pyo.Constraint(b.BAT, b.Y1, rule=lambda b, i, y: b.replaced_kwh[i, y]
-                                        >= m.battery_kwh[i] - bigm[i] * (1 - b.replace[i, y]))
-        b.replaced_ub1 = pyo.Constraint(b.BAT, b.Y1, rule=lambda b, i, y: b.replaced_kwh[i, y] <= bigm[i] * b.replace[i, y])
-        b.replaced_ub2 = pyo.Constraint(b.BAT, b.Y1, rule=lambda b, i, y: b.replaced_kwh[i, y] <= m.battery_kwh[i])
+        _build_battery_lives(m, b, bat_sites, sd, cal, cyc, eol, Y, options.integer)
     else:
-        b.no_fade = pyo.Constraint(b.BAT, b.Y1, rule=lambda b, i, y: b.capacity_kwh[i, y] <= b.end_capacity_kwh[i, y - 1])
+        b.capacity_kwh = pyo.Expression(b.BAT, b.Y, rule=lambda b, i, y: m.battery_kwh[i])
+        b.end_capacity_kwh = pyo.Expression(b.BAT, b.Y, rule=lambda b, i, y: m.battery_kwh[i])
     b.BAT_Y = pyo.Set(initialize=[(i, y) for i in bat_sites for y in range(Y)], dimen=2, ordered=True)
     b.block_capacity_def = pyo.Constraint(
         b.BAT_Y, rule=lambda b, i, y: b.block_capacity_kwh[i, block_of[y]] <= b.end_capacity_kwh[i, y])
@@ -428,3 +411,87 @@ def build_scenario_model(case, days: DayTable, options: SizingOptions, name: str
     m.npv_eur = pyo.Expression(expr=m.first_stage_cost + m.scen[name].cost_eur)
     m.objective = pyo.Objective(expr=OBJECTIVE_SCALE * m.npv_eur, sense=pyo.minimize)
     return m
+
+
+
+def stretches(cal: float, eol: float, years: int) -> list[tuple[int, int]]:
+    """The battery lives (a, b) a replacement schedule can hold: a battery installed at the start of year
+    a (a = 0: the one in place) serving years a..b-1, replaced at b (or b = years: to the end). One that
+    starts a year at capacity E keeps at most E (1 - n cal) after n years, so a life followed by a
+    replacement needs (n - 1) cal <= 1 - eol (the end-of-life check of its last year but one) and
+    n cal <= 1; a life to the horizon's end needs n cal <= 1 - eol."""
+    out = []
+    tol = 1e-12
+    for a in range(years):
+        for b_ in range(a + 1, years + 1):
+            n = b_ - a
+            if b_ == years:
+                ok = n * cal <= 1.0 - eol + tol
+            else:
+                ok = (n - 1) * cal <= 1.0 - eol + tol and n * cal <= 1.0 + tol
+            if ok:
+                out.append((a, b_))
+    return out
+
+
+def _build_battery_lives(m, b, bat_sites, sd, cal, cyc, eol, Y, integer) -> None:
+    """Battery ageing with replacements as a choice of lives (a path through the years, see ``stretches``).
+
+    ``x[i, a, b]`` selects the life (a, b); a flow from year 0 to the horizon's end (inflow = outflow =
+    ``replace[i, y]`` at every replacement year y) makes the lives a partition of the years. Each life
+    carries its own capacity ``E_ab = existing x + u`` (u = new kWh x x, disaggregated: sum of the u of
+    the lives covering a year = the new kWh) and its own share ``thr_ab`` of each year's throughput, so
+    its end capacity ``E_ab (1 - (t - a + 1) cal) - cyc sum_t thr_ab`` and its end-of-life check scale
+    with x. In the LP relaxation a fractional replacement is a fraction of a whole new life, not a
+    cheap partial refresh of the old battery (the gap of the simpler ``cap[y] <= end[y-1] + r E``
+    form). With integer ``replace`` the lives are integral (the flow has one way through the
+    replacement years)."""
+    lives = {i: stretches(cal[i], eol[i], Y) for i in bat_sites}
+    b.LIFE = pyo.Set(initialize=[(i, a, z) for i in bat_sites for (a, z) in lives[i]], dimen=3, ordered=True)
+    b.LIFE_YEAR = pyo.Set(initialize=[(i, a, z, t) for (i, a, z) in b.LIFE for t in range(a, z)], dimen=4, ordered=True)
+    b.replace = pyo.Var(b.BAT, b.Y1, domain=pyo.Binary if integer else pyo.UnitInterval)
+    b.life = pyo.Var(b.LIFE, bounds=(0.0, 1.0))
+    ex = {i: sd[i].battery_existing_kwh for i in bat_sites}
+    mnew = {i: sd[i].max_battery_kwh for i in bat_sites}
+    b.life_new_kwh = pyo.Var(b.LIFE, bounds=lambda b, i, a, z: (0.0, mnew[i]))
+    b.life_new_ub = pyo.Constraint(b.LIFE, rule=lambda b, i, a, z: b.life_new_kwh[i, a, z] <= mnew[i] * b.life[i, a, z])
+    covering = {}
+    for (i, a, z) in b.LIFE:
+        for t in range(a, z):
+            covering.setdefault((i, t), []).append((a, z))
+    b.life_new_sum = pyo.Constraint(b.BAT, b.Y, rule=lambda b, i, t: sum(
+        b.life_new_kwh[i, a, z] for (a, z) in covering[i, t]) == m.battery_new_kwh[i])
+    b.life_start = pyo.Constraint(b.BAT, rule=lambda b, i: sum(b.life[i, a, z] for (a, z) in covering[i, 0] if a == 0) == 1)
+    b.life_in = pyo.Constraint(b.BAT, b.Y1, rule=lambda b, i, y: sum(
+        b.life[i, a, y] for (a, z) in lives[i] if z == y) == b.replace[i, y])
+    b.life_out = pyo.Constraint(b.BAT, b.Y1, rule=lambda b, i, y: sum(
+        b.life[i, y, z] for (a, z) in lives[i] if a == y) == b.replace[i, y])
+    b.life_kwh = pyo.Expression(b.LIFE, rule=lambda b, i, a, z: ex[i] * b.life[i, a, z] + b.life_new_kwh[i, a, z])
+    with_cycles = [i for i in bat_sites if cyc[i] > 0]
+    b.LIFE_YEAR_C = pyo.Set(initialize=[key for key in b.LIFE_YEAR if key[0] in with_cycles], dimen=4, ordered=True)
+    b.life_throughput_kwh = pyo.Var(b.LIFE_YEAR_C, bounds=(0.0, None))
+    b.throughput_split = pyo.Constraint(
+        [(i, t) for i in with_cycles for t in range(Y)], rule=lambda b, i, t: sum(
+            b.life_throughput_kwh[i, a, z, t] for (a, z) in covering[i, t]) == b.throughput_kwh[i, t])
+
+    def life_end(b, i, a, z, t):  # capacity of life (a, z) at the end of year t
+        worn = sum(b.life_throughput_kwh[i, a, z, tau] for tau in range(a, t + 1)) if i in with_cycles else 0.0
+        return b.life_kwh[i, a, z] * (1.0 - (t - a + 1) * cal[i]) - cyc[i] * worn
+
+    b.life_end_kwh = pyo.Expression(b.LIFE_YEAR, rule=life_end)
+    b.life_nonnegative = pyo.Constraint(b.LIFE, rule=lambda b, i, a, z: b.life_end_kwh[i, a, z, z - 1] >= 0)
+    # end of life: a battery replaced at z must be above eol at the end of year z - 2 (the check of year
+    # z - 1, the last it serves in full), one that lasts to the horizon at the end of the last year
+    b.LIFE_EOL = pyo.Set(initialize=[(i, a, z) for (i, a, z) in b.LIFE if z == Y or z - a >= 2], dimen=3, ordered=True)
+    b.life_end_of_life = pyo.Constraint(b.LIFE_EOL, rule=lambda b, i, a, z: b.life_end_kwh[
+        i, a, z, (Y - 1 if z == Y else z - 2)] >= eol[i] * b.life_kwh[i, a, z])
+    # usable capacity at the start and end of each year: the lives covering it
+    b.capacity_kwh = pyo.Expression(b.BAT, b.Y, rule=lambda b, i, t: sum(
+        b.life_end_kwh[i, a, z, t] + cal[i] * b.life_kwh[i, a, z]
+        + (cyc[i] * b.life_throughput_kwh[i, a, z, t] if i in with_cycles else 0.0) for (a, z) in covering[i, t]))
+    b.end_capacity_kwh = pyo.Expression(b.BAT, b.Y, rule=lambda b, i, t: sum(
+        b.life_end_kwh[i, a, z, t] for (a, z) in covering[i, t]))
+    # replaced kWh: the capacity of the lives starting that year (= replace x E when integral)
+    b.replaced_kwh = pyo.Var(b.BAT, b.Y1, bounds=(0.0, None))
+    b.replaced_def = pyo.Constraint(b.BAT, b.Y1, rule=lambda b, i, y: b.replaced_kwh[i, y] == sum(
+        b.life_kwh[i, y, z] for (a, z) in lives[i] if a == y))

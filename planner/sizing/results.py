@@ -127,7 +127,7 @@ def extract_result(m, case, options, day_tables, info: dict) -> SizingResult:
             E = _v(m.battery_kwh[i])
             years_replaced = []
             for y in b.Y:
-                replaced = bool(y > 0 and options.ageing and _v(b.replace[i, y]) > 0.5)
+                replaced = bool(y > 0 and options.ageing and E > 1e-6 and _v(b.replace[i, y]) > 0.5)
                 if replaced:
                     years_replaced.append(int(y))
                 soh_rows.append({"scenario": s, "site": i, "year": int(y),

@@ -214,11 +214,121 @@ def evaluate_first_stage(case, day_tables, probabilities, options, values, names
 
 
 def _evaluate_scenario(case, days, options, name, values, mip_rel_gap, time_limit):
-    """One scenario with the sizes fixed: (cost EUR = the MIP incumbent, solved scenario model)."""
+    """One scenario with the sizes fixed: (cost EUR, an upper bound of its optimum; solved scenario
+    model). With the sizes fixed only the battery replacements are integer: the replacement search
+    (``search_replacements``) evaluates schedules as LPs; the MIP is the fallback."""
     sm = build_scenario_model(case, days, options, name)
     for var, v in zip(first_stage_vars(sm), values):
         var.fix(v)
+    block = sm.scen[name]
+    if options.integer and options.ageing and hasattr(block, "replace") and len(block.replace):
+        found = search_replacements(sm, block, time_limit)
+        if found is not None:
+            return found, sm
+        for v in block.replace.values():
+            v.unfix()
     return solve_model(sm, time_limit, mip_rel_gap=mip_rel_gap)["upper_eur"], sm
+
+
+def replacement_schedules(lives, years: int, limit: int = 64) -> list[tuple[int, ...]]:
+    """Replacement years of the schedules with the fewest replacements (paths from year 0 to the
+    horizon's end through the battery lives ``(a, z)``, in lexicographic order, at most ``limit``), then
+    the schedule with one more replacement spread evenly, when its lives are allowed."""
+    succ, allowed = {}, set(lives)
+    for a, z in lives:
+        succ.setdefault(a, []).append(z)
+    inf = 10 ** 9
+    need = {years: 0}
+    for a in range(years - 1, -1, -1):
+        need[a] = min((1 + need[z] for z in succ.get(a, []) if need[z] < inf), default=inf)
+    if need[0] >= inf:
+        return []
+    out = []
+
+    def walk(a, path):
+        if len(out) >= limit:
+            return
+        if a == years:
+            out.append(tuple(path))
+            return
+        for z in sorted(succ.get(a, [])):
+            if need[z] == need[a] - 1:
+                walk(z, path + ([z] if z < years else []))
+
+    walk(0, [])
+    k = need[0] + 1  # lives in the evenly spread schedule
+    even = tuple(sorted({int(round(j * years / k)) for j in range(1, k)}))
+    bounds = (0,) + even + (years,)
+    if len(even) == k - 1 and all((a, z) in allowed for a, z in zip(bounds[:-1], bounds[1:])) and even not in out:
+        out.append(even)
+    return out
+
+
+def search_replacements(sm, block, time_limit=None):
+    """Battery replacement schedules for fixed sizes, each evaluated as an LP (the replacements fixed;
+    HiGHS simplex warm-started from the previous schedule): a ternary search over the schedules with
+    the fewest replacements, the same rank for every site (the cost is close to unimodal in the
+    replacement year), then the evenly spread schedule with one more replacement. Returns the best cost (EUR, an upper
+    bound: a feasible schedule) with its solution loaded, or None when no schedule was feasible."""
+    from pyomo.contrib.appsi.base import TerminationCondition
+
+    t0 = time.perf_counter()
+    sites = list(block.BAT)
+    lives = {i: [(a, z) for (j, a, z) in block.LIFE if j == i] for i in sites}
+    Y = len(block.Y)
+    schedules = {i: replacement_schedules(lives[i], Y) for i in sites}
+    if any(not schedules[i] for i in sites):
+        return None
+    solver = highs_solver()
+    seen, last = {}, [None, None]
+
+    def cost(choice):  # choice: schedule index per site
+        key = tuple(choice[i] for i in sites)
+        if key in seen:
+            return seen[key]
+        if time_limit is not None and seen and time.perf_counter() - t0 > time_limit:
+            return math.inf
+        for i in sites:
+            years = set(schedules[i][choice[i]])
+            for y in block.Y1:
+                block.replace[i, y].fix(1.0 if y in years else 0.0)
+        if time_limit is not None:
+            solver.config.time_limit = max(1.0, time_limit - (time.perf_counter() - t0))
+        res = solver.solve(sm)
+        ok = res.termination_condition == TerminationCondition.optimal
+        seen[key] = res.best_feasible_objective / OBJECTIVE_SCALE if ok else math.inf
+        last[0], last[1] = key, res
+        return seen[key]
+
+    n_min = {i: len([s for s in schedules[i] if len(s) == len(schedules[i][0])]) for i in sites}
+    n = max(n_min.values())
+
+    def joint(j):  # the same rank in every site's list of fewest-replacement schedules
+        return {i: int(round(j * (n_min[i] - 1) / max(1, n - 1))) for i in sites}
+
+    lo, hi = 0, n - 1
+    while hi - lo > 2:
+        m1, m2 = lo + (hi - lo) // 3, hi - (hi - lo) // 3
+        if cost(joint(m1)) <= cost(joint(m2)):
+            hi = m2 - 1
+        else:
+            lo = m1 + 1
+    best = min((joint(j) for j in range(lo, hi + 1)), key=cost)
+    spread = {i: len(schedules[i]) - 1 for i in sites}
+    if all(spread[i] >= n_min[i] for i in sites) and cost(spread) < cost(best):
+        best = spread
+    value = cost(best)
+    if not math.isfinite(value):
+        return None
+    if last[0] != tuple(best[i] for i in sites):  # solve the best schedule again (warm: quick)
+        for i in sites:
+            years = set(schedules[i][best[i]])
+            for y in block.Y1:
+                block.replace[i, y].fix(1.0 if y in years else 0.0)
+        solver.config.time_limit = None
+        last[1] = solver.solve(sm)
+    last[1].solution_loader.load_vars()
+    return value
 
 
 def lagrangian_bound(case, day_tables, probabilities, options, weights, names=None, mip_rel_gap=1e-4):
