@@ -4,7 +4,7 @@ certified gap on the default case, and scaling with sites and scenarios.
     .venv/bin/python benchmarks/sizing.py days            # 12/24/48 tsam days vs 8760 h (LP relaxation and MILP)
     .venv/bin/python benchmarks/sizing.py gap --years 20 --days 16 --scenarios 10 --method ef
     .venv/bin/python benchmarks/sizing.py gap --years 20 --days 16 --scenarios 10 --method decomposed  # 2 processes
-    .venv/bin/python benchmarks/sizing.py scaling --years 20 --days 16
+    .venv/bin/python benchmarks/sizing.py scaling --years 20 --days 16 [--method decomposed]
 
 Prints one row per run (seconds, bounds, gap, sizes) and writes CSV files in output/benchmarks/.
 """
@@ -106,10 +106,13 @@ def main(argv=None):
                           time_limit=args.time_limit)
         table.to_csv(OUT / f"sizing_gap_{args.method}.csv", index=False)
     else:
-        tables = [bench_gap(args.years, args.days, n, "ef", args.years_per_block, sites=k, time_limit=args.time_limit)
-                  for k, n in ((1, 2), (2, 2), (3, 2), (3, 4))]
+        # the extensive form on small scenario sets; the decomposed method up to 20 scenarios
+        grid = ((1, 2), (2, 2), (3, 2), (3, 4)) if args.method == "ef" else (
+            (1, 10), (2, 10), (3, 5), (3, 10), (3, 20))
+        tables = [bench_gap(args.years, args.days, n, args.method, args.years_per_block, sites=k,
+                            time_limit=args.time_limit) for k, n in grid]
         table = pd.concat(tables, ignore_index=True)
-        table.to_csv(OUT / "sizing_scaling.csv", index=False)
+        table.to_csv(OUT / f"sizing_scaling_{args.method}.csv", index=False)
     print(table.to_string())
 
 
