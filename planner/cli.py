@@ -97,7 +97,7 @@ def cmd_size(args) -> int:
     return _run_stage(args, "Microgrid sizing", "sizing_stage", years=args.years, days=args.days,
                       n_scenarios=args.scenarios, method=args.method, seed=args.seed,
                       years_per_block=args.years_per_block, time_limit=args.time_limit,
-                      sensitivity=args.sensitivity)
+                      sensitivity=args.sensitivity, gap=args.gap)
 
 
 def cmd_decompose(args) -> int:
@@ -168,6 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--method", choices=("ef", "ph", "decomposed"), default="ef")
     p.add_argument("--years-per-block", type=int, default=5)
     p.add_argument("--time-limit", type=float, default=1800.0)
+    p.add_argument("--gap", type=float, default=1e-3, help="target relative gap (default 0.1 %%)")
     p.add_argument("--sensitivity", action="store_true")
 
     p = with_case("decompose", "decomposition across sites", cmd_decompose)

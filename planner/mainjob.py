@@ -173,8 +173,9 @@ def policy_stage(case, report: Report, iterations: int = 100, simulations: int =
 
 def sizing_stage(case, report: Report, years: int | None = None, days: int = 4, n_scenarios: int = 2,
                  method: str = "ef", seed: int = 0, years_per_block: int = 10, time_limit: float | None = 600.0,
-                 sensitivity: bool = False, quick: bool = False):
-    """Microgrid sizing with ageing: sizes, NPV breakdown, LCOE, state of health, bounds."""
+                 sensitivity: bool = False, quick: bool = False, gap: float = 1e-3):
+    """Microgrid sizing with ageing: sizes, NPV breakdown, LCOE, state of health, bounds (``gap``: the
+    target relative gap)."""
     import matplotlib.pyplot as plt
 
     from planner.sizing import run_sizing
@@ -183,7 +184,7 @@ def sizing_stage(case, report: Report, years: int | None = None, days: int = 4, 
     section = report.section("Microgrid sizing with ageing")
     result = run_sizing(case, years=years, days=days, n_scenarios=n_scenarios, method=method, seed=seed,
                         progress=True, output_dir=report.output_dir / "sizing", years_per_block=years_per_block,
-                        time_limit=time_limit, sensitivity=sensitivity)
+                        time_limit=time_limit, sensitivity=sensitivity, mip_rel_gap=gap)
     section.paragraphs.append(
         f"{result.info.get('n_scenarios')} price-and-weather scenarios, {result.info.get('n_typical_days')} "
         f"representative days, {years or case.economics.horizon_years} years in blocks of {years_per_block}: "

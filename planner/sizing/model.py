@@ -434,6 +434,15 @@ def stretches(cal: float, eol: float, years: int) -> list[tuple[int, int]]:
     return out
 
 
+def _spans_horizon(lives, years: int) -> bool:
+    """Whether the lives can be chained from year 0 to the horizon's end."""
+    reach = {0}
+    for a, z in sorted(lives):
+        if a in reach:
+            reach.add(z)
+    return years in reach
+
+
 def _build_battery_lives(m, b, bat_sites, sd, cal, cyc, eol, Y, integer) -> None:
     """Battery ageing with replacements as a choice of lives (a path through the years, see ``stretches``).
 
@@ -446,7 +455,11 @@ def _build_battery_lives(m, b, bat_sites, sd, cal, cyc, eol, Y, integer) -> None
     cheap partial refresh of the old battery (the gap of the simpler ``cap[y] <= end[y-1] + r E``
     form). With integer ``replace`` the lives are integral (the flow has one way through the
     replacement years)."""
-    lives = {i: stretches(cal[i], eol[i], Y) for i in bat_sites}
+    lives = {}
+    for i in bat_sites:
+        lives[i] = stretches(cal[i], eol[i], Y)
+        if not _spans_horizon(lives[i], Y):  # no battery can live out a year: keep every life, E = 0
+            lives[i] = [(a, z) for a in range(Y) for z in range(a + 1, Y + 1)]
     b.LIFE = pyo.Set(initialize=[(i, a, z) for i in bat_sites for (a, z) in lives[i]], dimen=3, ordered=True)
     b.LIFE_YEAR = pyo.Set(initialize=[(i, a, z, t) for (i, a, z) in b.LIFE for t in range(a, z)], dimen=4, ordered=True)
     b.replace = pyo.Var(b.BAT, b.Y1, domain=pyo.Binary if integer else pyo.UnitInterval)

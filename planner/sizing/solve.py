@@ -264,7 +264,7 @@ def replacement_schedules(lives, years: int, limit: int = 64) -> list[tuple[int,
     return out
 
 
-def search_replacements(sm, block, time_limit=None):
+def search_replacements(sm, block, time_limit=None, solver=None):
     """Battery replacement schedules for fixed sizes, each evaluated as an LP (the replacements fixed;
     HiGHS simplex warm-started from the previous schedule): a ternary search over the schedules with
     the fewest replacements, the same rank for every site (the cost is close to unimodal in the
@@ -279,7 +279,7 @@ def search_replacements(sm, block, time_limit=None):
     schedules = {i: replacement_schedules(lives[i], Y) for i in sites}
     if any(not schedules[i] for i in sites):
         return None
-    solver = highs_solver()
+    solver = solver if solver is not None else highs_solver()
     seen, last = {}, [None, None]
 
     def cost(choice):  # choice: schedule index per site
@@ -416,77 +416,223 @@ def solve_ph(case, day_tables, probabilities, options, names=None, max_iteration
 
 
 # ------------------------------------------------------------------------------------------------
-# Scenario decomposition: wait-and-see bound and evaluated candidate sizes, scenarios in parallel
+# Scenario decomposition: Lagrangian bound of nonanticipativity and evaluated candidate sizes, with
+# each scenario's model kept (and warm-started) in one of a few worker processes
 # ------------------------------------------------------------------------------------------------
-def _scenario_relaxation(args):
-    """One scenario with its own sizes, integrality relaxed: (lower bound EUR, relaxed sizes, seconds)."""
-    case, days, options, name = args
-    t0 = time.perf_counter()
-    relaxed = dataclasses.replace(options, integer=False)
-    sm = build_scenario_model(case, days, relaxed, name)
-    info = solve_model(sm, None, 1e-6, lp_method="ipm")
-    return info["lower_eur"], first_stage_values(sm), time.perf_counter() - t0
+class _ScenarioWorker:
+    """Scenario models held for the whole solve: each one's LP relaxation with a Lagrangian term
+    ``W . x`` on the sizes (mutable parameters, so HiGHS re-solves from its last basis), and the
+    evaluation of fixed candidate sizes (replacement search)."""
+
+    def __init__(self, case, options, jobs):
+        relaxed = dataclasses.replace(options, integer=False)
+        self.case, self.options, self.jobs = case, options, list(jobs)
+        self.items = []
+        for name, days in jobs:
+            sm = build_scenario_model(case, days, relaxed, name)
+            xs = first_stage_vars(sm)
+            sm.lag_w = pyo.Param(range(len(xs)), mutable=True, initialize=0.0)
+            sm.objective.deactivate()
+            sm.lagrangian = pyo.Objective(expr=OBJECTIVE_SCALE * (sm.npv_eur + sum(sm.lag_w[j] * x for j, x in enumerate(xs))))
+            solver = highs_solver(mip_rel_gap=1e-6)
+            solver.highs_options["solver"] = "ipm"  # the first solve; warm simplex afterwards
+            self.items.append([name, sm, xs, solver])
+
+    def relax(self, weights):
+        """min f_s(x, y) + W_s . x over the relaxation, per scenario: {name: (value EUR, x, seconds)}."""
+        from pyomo.contrib.appsi.base import TerminationCondition
+
+        out = {}
+        for item in self.items:
+            name, sm, xs, solver = item
+            t0 = time.perf_counter()
+            for j, w in enumerate(weights[name]):
+                sm.lag_w[j] = float(w)
+            res = solver.solve(sm)
+            if res.termination_condition != TerminationCondition.optimal:  # once more, cold
+                solver = item[3] = highs_solver(mip_rel_gap=1e-6)
+                solver.highs_options["solver"] = "ipm"
+                res = solver.solve(sm)
+            if res.termination_condition != TerminationCondition.optimal:
+                raise RuntimeError(f"sizing scenario {name}: relaxation not solved ({res.termination_condition})")
+            res.solution_loader.load_vars()
+            solver.highs_options["solver"] = "simplex"
+            out[name] = (res.best_feasible_objective / OBJECTIVE_SCALE, [float(x.value) for x in xs],
+                         time.perf_counter() - t0)
+        return out
+
+    def evaluate(self, values, time_limit, mip_rel_gap):
+        """Fixed sizes: {name: (cost EUR = an upper bound, variable values by name, seconds)}. Each
+        evaluation builds its scenario's integer model afresh: with the integers fixed, HiGHS's MIP
+        presolve removes them and the LPs of the replacement search solve several times faster than
+        on the relaxation's model."""
+        out = {}
+        for name, days in self.jobs:
+            t0 = time.perf_counter()
+            cost, sm = _evaluate_scenario(self.case, days, self.options, name, values, mip_rel_gap, time_limit)
+            block = sm.scen[name]
+            state = {v.getname(fully_qualified=True, relative_to=block): v.value
+                     for v in block.component_data_objects(pyo.Var) if v.value is not None}
+            out[name] = (cost, state, time.perf_counter() - t0)
+        return out
 
 
-def _scenario_evaluation(args):
-    """One scenario with the sizes fixed (its replacement MIP solved): (cost EUR, variable values, seconds)."""
-    case, days, options, name, values, mip_rel_gap, time_limit = args
-    t0 = time.perf_counter()
-    cost, sm = _evaluate_scenario(case, days, options, name, values, mip_rel_gap, time_limit)
-    block = sm.scen[name]  # the values travel back from the worker process by name
-    state = {v.getname(fully_qualified=True, relative_to=block): v.value
-             for v in block.component_data_objects(pyo.Var) if v.value is not None}
-    return cost, state, time.perf_counter() - t0
+def _worker_main(conn, case, options, jobs):
+    import traceback
+
+    try:
+        worker = _ScenarioWorker(case, options, jobs)
+        conn.send(("ok", None))
+        while True:
+            cmd, args = conn.recv()
+            if cmd == "stop":
+                break
+            conn.send(("ok", getattr(worker, cmd)(*args)))
+    except Exception:  # the parent raises it with the worker's traceback
+        conn.send(("error", traceback.format_exc()))
+    finally:
+        conn.close()
 
 
-def _map(fn, jobs, np_):
-    if np_ <= 1 or len(jobs) <= 1:
-        return [fn(j) for j in jobs]
-    import multiprocessing as mp
+class _Workers:
+    """The scenarios dealt round-robin to ``n`` worker processes (in this process when n <= 1)."""
 
-    with mp.get_context("fork").Pool(min(np_, len(jobs))) as pool:
-        return pool.map(fn, jobs, chunksize=1)
+    def __init__(self, case, options, jobs, n):
+        self.n = max(1, min(int(n), len(jobs)))
+        self.local, self.procs, self.conns = None, [], []
+        if self.n == 1:
+            self.local = _ScenarioWorker(case, options, jobs)
+            return
+        import multiprocessing as mp
+
+        ctx = mp.get_context("fork")
+        for k in range(self.n):
+            parent, child = ctx.Pipe()
+            proc = ctx.Process(target=_worker_main, args=(child, case, options, jobs[k::self.n]), daemon=True)
+            proc.start()
+            self.procs.append(proc)
+            self.conns.append(parent)
+        self._gather()
+
+    def _gather(self):
+        out = {}
+        for conn in self.conns:
+            status, value = conn.recv()
+            if status != "ok":
+                self.close()
+                raise RuntimeError(f"sizing scenario worker failed:\n{value}")
+            if value:
+                out.update(value)
+        return out
+
+    def call(self, cmd, *args):
+        if self.local is not None:
+            return getattr(self.local, cmd)(*args)
+        for conn in self.conns:
+            conn.send((cmd, args))
+        return self._gather()
+
+    def close(self):
+        for conn in self.conns:
+            try:
+                conn.send(("stop", None))
+            except (BrokenPipeError, OSError):
+                pass
+        for proc in self.procs:
+            proc.join(timeout=10)
+            if proc.is_alive():
+                proc.terminate()
+        self.procs, self.conns = [], []
 
 
 def solve_decomposed(case, day_tables, probabilities, options, names=None, processes=2, mip_rel_gap=1e-2,
-                     progress=None, time_limit=None):
+                     progress=None, time_limit=None, max_iterations=8):
     """Scenario decomposition with a certified gap, for horizons whose extensive form is too large.
 
-    Lower bound: the wait-and-see value of the relaxation, sum_s p_s min_(x, y) f_s(x, y) with each
-    scenario free to choose its own (relaxed) sizes: the Lagrangian bound of nonanticipativity with
-    zero multipliers (PH's iteration-0 bound), valid for the MILP because each scenario's relaxation is
-    below its MILP optimum. Upper bound: candidate integer sizes (the probability-weighted mean of the
-    scenarios' sizes, rounded like relax-and-fix) evaluated on every scenario with the sizes fixed.
-    The scenario problems are independent and run in ``processes`` processes. Returns (EF-shaped model holding
-    the candidate's operation, info)."""
+    Lower bound: the Lagrangian dual of nonanticipativity on the relaxation,
+    ``L(W) = sum_s p_s min_(x, y) [f_s(x, y) + W_s . x]`` with ``sum_s p_s W_s = 0``: valid for the
+    MILP whatever W (each scenario's relaxation is below its MILP optimum). W = 0 gives the
+    wait-and-see bound; then up to ``max_iterations`` subgradient steps (Polyak step towards the
+    upper bound, scaled by each size's range, halved after two steps without improvement) raise it,
+    each scenario re-solved from its last basis. Upper bound: candidate integer sizes (the
+    probability-weighted mean of the scenarios' wait-and-see sizes, rounded like relax-and-fix)
+    evaluated on every scenario with the sizes fixed (replacement search). Stops at ``mip_rel_gap``,
+    after ``max_iterations`` or at ``time_limit``. The scenarios stay in ``processes`` worker
+    processes. Returns (EF-shaped model holding the candidate's operation, info)."""
     say = progress or (lambda msg: None)
     names = list(names) if names is not None else [f"scen{k}" for k in range(len(day_tables))]
-    p = [float(x) for x in probabilities]
+    p = np.array([float(x) for x in probabilities])
     t0 = time.perf_counter()
-    n_proc = int(processes)
-    relax = _map(_scenario_relaxation, [(case, d, options, n) for d, n in zip(day_tables, names)], n_proc)
-    lower = sum(pk * r[0] for pk, r in zip(p, relax))
-    say(f"wait-and-see bound {lower / 1e6:.4f} MEUR from {len(names)} scenario relaxations "
-        f"({time.perf_counter() - t0:.0f} s, {n_proc} processes)")
-    sizes = [r[1] for r in relax]
-    mean = [sum(pk * s[j] for pk, s in zip(p, sizes)) for j in range(len(sizes[0]))]
+    workers = _Workers(case, options, list(zip(names, day_tables)), processes)
+    try:
+        # the sizes' variables (bounds, integrality, rounding) from one scenario's model
+        first = build_scenario_model(case, day_tables[0], options, names[0])
+        xvars = first_stage_vars(first)
+        n_x = len(xvars)
+        W = np.zeros((len(names), n_x))
+
+        def lagrangian(W):
+            out = workers.call("relax", {n: W[k] for k, n in enumerate(names)})
+            values = np.array([out[n][0] for n in names])
+            X = np.array([out[n][1] for n in names])
+            return float(p @ values), values, X, [out[n][2] for n in names]
+
+        lower, values, X, relax_seconds = lagrangian(W)
+        say(f"wait-and-see bound {lower / 1e6:.4f} MEUR from {len(names)} scenario relaxations "
+            f"({time.perf_counter() - t0:.0f} s, {workers.n} processes)")
+        bounds = values
+        mean = p @ X
+        candidate = _round_first_stage(first, list(mean))
+        per = None if time_limit is None else max(10.0, 0.5 * time_limit * workers.n / max(1, len(names)))
+        evals = workers.call("evaluate", candidate, per, max(1e-4, mip_rel_gap / 4))
+        upper = float(sum(pk * evals[n][0] for pk, n in zip(p, names)))
+        gap = relative_gap(lower, upper)
+        say(f"candidate sizes evaluated: {upper / 1e6:.4f} MEUR, gap {100 * gap:.3f} % ({time.perf_counter() - t0:.0f} s)")
+        # scale of each size (its bound, else its largest value) for the subgradient step
+        scale = np.array([max(1.0, abs(v.ub) if v.ub is not None else 0.0, float(np.max(np.abs(X[:, j]))))
+                          for j, v in enumerate(xvars)])
+        D = 1.0 / scale ** 2
+        theta, stall, iterations, history = 1.0, 0, 0, [(0, lower, time.perf_counter() - t0)]
+        current, cX = lower, X
+        while iterations < max_iterations and gap > mip_rel_gap:
+            if time_limit is not None and time.perf_counter() - t0 > time_limit:
+                break
+            g = cX - p @ cX  # x_s - xbar: sum_s p_s g_s = 0 keeps sum_s p_s W_s = 0
+            norm = float(np.sum(p[:, None] * g * g * D))
+            if norm <= 1e-12:  # the relaxations agree on the sizes: the dual is at its optimum
+                break
+            step = theta * (upper - current) / norm
+            W = W + step * g * D
+            iterations += 1
+            try:
+                current, vals, cX, _ = lagrangian(W)
+            except RuntimeError as exc:  # keep the best bound so far
+                say(f"Lagrangian iteration {iterations} stopped: {str(exc).splitlines()[-1]}")
+                break
+            if current > lower:
+                lower, bounds = current, vals
+                stall = 0
+            else:
+                stall += 1
+                if stall >= 2:
+                    theta, stall = theta / 2, 0
+            gap = relative_gap(lower, upper)
+            history.append((iterations, current, time.perf_counter() - t0))
+            say(f"Lagrangian iteration {iterations}: {current / 1e6:.4f} MEUR, best bound {lower / 1e6:.4f}, "
+                f"gap {100 * gap:.3f} % ({time.perf_counter() - t0:.0f} s)")
+    finally:
+        workers.close()
     ef = build_extensive_form(case, day_tables, probabilities, options, names)
-    candidate = _round_first_stage(ef, mean)
-    per = None if time_limit is None else max(10.0, 0.5 * time_limit * n_proc / max(1, len(names)))
-    evals = _map(_scenario_evaluation, [(case, d, options, n, candidate, max(1e-4, mip_rel_gap / 4), per)
-                                        for d, n in zip(day_tables, names)], n_proc)
-    upper = sum(pk * e[0] for pk, e in zip(p, evals))
-    gap = relative_gap(lower, upper)
-    say(f"candidate sizes evaluated: {upper / 1e6:.4f} MEUR, gap {100 * gap:.3f} % ({time.perf_counter() - t0:.0f} s)")
     for var, v in zip(first_stage_vars(ef), candidate):
         var.fix(v)
-    for name, (_, state, _) in zip(names, evals):
+    for name in names:
         block = ef.scen[name]
-        for key, value in state.items():
+        for key, value in evals[name][1].items():
             block.find_component(key).set_value(value, skip_validation=True)
     info = {"method": "decomposed", "lower_eur": lower, "upper_eur": upper,
             "seconds": time.perf_counter() - t0, "status": "scenario decomposition", "optimal": False,
-            "first_stage": candidate, "scenario_bounds_eur": [r[0] for r in relax],
-            "relaxation_seconds": [r[2] for r in relax], "evaluation_seconds": [e[2] for e in evals],
-            "processes": n_proc}
+            "first_stage": candidate, "scenario_bounds_eur": [float(b) for b in bounds],
+            "relaxation_seconds": relax_seconds, "evaluation_seconds": [evals[n][2] for n in names],
+            "processes": workers.n, "lagrangian_iterations": iterations,
+            "bound_history": history}
     return ef, info
