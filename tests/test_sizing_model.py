@@ -215,8 +215,7 @@ def test_battery_lives_and_fewest_replacement_schedules_by_hand():
     at most floor(0.2 / 0.015) = 13 years (so the last replacement is in year 7 or later); one that is
     replaced at z serves z - a years with (z - a - 1) x 1.5 % <= 20 % (at most 14 years). So exactly one
     replacement, in year 7..14, is the fewest; the evenly spread two-replacement schedule is (7, 13)."""
-    from planner.sizing.model import stretches
-    from planner.sizing.solve import replacement_schedules
+    from planner.sizing.model import replacement_schedules, stretches
 
     lives = stretches(0.015, 0.8, 20)
     assert (0, 20) not in lives and (7, 20) in lives and (6, 20) not in lives
@@ -225,8 +224,8 @@ def test_battery_lives_and_fewest_replacement_schedules_by_hand():
     # no calendar fade: the battery may serve the whole horizon, no replacement needed
     assert replacement_schedules(stretches(0.0, 0.8, 5), 5)[0] == ()
     # 10 %/year with end of life 80 %: lives of at most 3 years before a replacement, 2 to the end
-    sched = replacement_schedules(stretches(0.10, 0.8, 6), 6)
-    assert all(len(s) == 2 for s in sched[:-1]) and (2, 4) in sched and (3, 4) in sched
+    # (two replacements at a <= 3 and b in {4, 5} with b - a <= 3; spread: years 1.5, 3, 4.5 rounded)
+    assert replacement_schedules(stretches(0.10, 0.8, 6), 6) == [(1, 4), (2, 4), (2, 5), (3, 4), (3, 5), (2, 3, 4)]
 
 
 def test_replacement_search_against_the_replacement_mip(default_case):

@@ -413,7 +413,6 @@ def build_scenario_model(case, days: DayTable, options: SizingOptions, name: str
     return m
 
 
-
 def stretches(cal: float, eol: float, years: int) -> list[tuple[int, int]]:
     """The battery lives (a, b) a replacement schedule can hold: a battery installed at the start of year
     a (a = 0: the one in place) serving years a..b-1, replaced at b (or b = years: to the end). One that
@@ -434,13 +433,38 @@ def stretches(cal: float, eol: float, years: int) -> list[tuple[int, int]]:
     return out
 
 
-def _spans_horizon(lives, years: int) -> bool:
-    """Whether the lives can be chained from year 0 to the horizon's end."""
-    reach = {0}
-    for a, z in sorted(lives):
-        if a in reach:
-            reach.add(z)
-    return years in reach
+def replacement_schedules(lives, years: int, limit: int = 64) -> list[tuple[int, ...]]:
+    """Replacement years of the schedules with the fewest replacements (paths from year 0 to the
+    horizon's end through the battery lives ``(a, z)``, in lexicographic order, at most ``limit``), then
+    the schedule with one more replacement spread evenly, when its lives are allowed."""
+    succ, allowed = {}, set(lives)
+    for a, z in lives:
+        succ.setdefault(a, []).append(z)
+    inf = 10 ** 9
+    need = {years: 0}
+    for a in range(years - 1, -1, -1):
+        need[a] = min((1 + need[z] for z in succ.get(a, []) if need[z] < inf), default=inf)
+    if need[0] >= inf:
+        return []
+    out = []
+
+    def walk(a, path):
+        if len(out) >= limit:
+            return
+        if a == years:
+            out.append(tuple(path))
+            return
+        for z in sorted(succ.get(a, [])):
+            if need[z] == need[a] - 1:
+                walk(z, path + ([z] if z < years else []))
+
+    walk(0, [])
+    k = need[0] + 1  # lives in the evenly spread schedule
+    even = tuple(sorted({int(round(j * years / k)) for j in range(1, k)}))
+    bounds = (0,) + even + (years,)
+    if len(even) == k - 1 and all((a, z) in allowed for a, z in zip(bounds[:-1], bounds[1:])) and even not in out:
+        out.append(even)
+    return out
 
 
 def _build_battery_lives(m, b, bat_sites, sd, cal, cyc, eol, Y, integer) -> None:
@@ -458,7 +482,7 @@ def _build_battery_lives(m, b, bat_sites, sd, cal, cyc, eol, Y, integer) -> None
     lives = {}
     for i in bat_sites:
         lives[i] = stretches(cal[i], eol[i], Y)
-        if not _spans_horizon(lives[i], Y):  # no battery can live out a year: keep every life, E = 0
+        if not replacement_schedules(lives[i], Y, limit=1):  # no battery lives out a year: every life, E = 0
             lives[i] = [(a, z) for a in range(Y) for z in range(a + 1, Y + 1)]
     b.LIFE = pyo.Set(initialize=[(i, a, z) for i in bat_sites for (a, z) in lives[i]], dimen=3, ordered=True)
     b.LIFE_YEAR = pyo.Set(initialize=[(i, a, z, t) for (i, a, z) in b.LIFE for t in range(a, z)], dimen=4, ordered=True)

@@ -14,7 +14,8 @@ import numpy as np
 import pyomo.environ as pyo
 
 from planner.results import relative_gap
-from planner.sizing.model import OBJECTIVE_SCALE, build_extensive_form, build_scenario_model, first_stage_vars
+from planner.sizing.model import (OBJECTIVE_SCALE, build_extensive_form, build_scenario_model, first_stage_vars,
+                                  replacement_schedules)
 
 
 def highs_solver(time_limit: float | None = None, mip_rel_gap: float = 1e-3, stream: bool = False):
@@ -230,43 +231,9 @@ def _evaluate_scenario(case, days, options, name, values, mip_rel_gap, time_limi
     return solve_model(sm, time_limit, mip_rel_gap=mip_rel_gap)["upper_eur"], sm
 
 
-def replacement_schedules(lives, years: int, limit: int = 64) -> list[tuple[int, ...]]:
-    """Replacement years of the schedules with the fewest replacements (paths from year 0 to the
-    horizon's end through the battery lives ``(a, z)``, in lexicographic order, at most ``limit``), then
-    the schedule with one more replacement spread evenly, when its lives are allowed."""
-    succ, allowed = {}, set(lives)
-    for a, z in lives:
-        succ.setdefault(a, []).append(z)
-    inf = 10 ** 9
-    need = {years: 0}
-    for a in range(years - 1, -1, -1):
-        need[a] = min((1 + need[z] for z in succ.get(a, []) if need[z] < inf), default=inf)
-    if need[0] >= inf:
-        return []
-    out = []
-
-    def walk(a, path):
-        if len(out) >= limit:
-            return
-        if a == years:
-            out.append(tuple(path))
-            return
-        for z in sorted(succ.get(a, [])):
-            if need[z] == need[a] - 1:
-                walk(z, path + ([z] if z < years else []))
-
-    walk(0, [])
-    k = need[0] + 1  # lives in the evenly spread schedule
-    even = tuple(sorted({int(round(j * years / k)) for j in range(1, k)}))
-    bounds = (0,) + even + (years,)
-    if len(even) == k - 1 and all((a, z) in allowed for a, z in zip(bounds[:-1], bounds[1:])) and even not in out:
-        out.append(even)
-    return out
-
-
-def search_replacements(sm, block, time_limit=None, solver=None):
-    """Battery replacement schedules for fixed sizes, each evaluated as an LP (the replacements fixed;
-    HiGHS simplex warm-started from the previous schedule): a ternary search over the schedules with
+def search_replacements(sm, block, time_limit=None):
+    """Battery replacement schedules for fixed sizes, each evaluated with every integer fixed (one
+    persistent HiGHS instance; its MIP presolve removes the fixed integers): a ternary search over the schedules with
     the fewest replacements, the same rank for every site (the cost is close to unimodal in the
     replacement year), then the evenly spread schedule with one more replacement. Returns the best cost (EUR, an upper
     bound: a feasible schedule) with its solution loaded, or None when no schedule was feasible."""
@@ -279,7 +246,7 @@ def search_replacements(sm, block, time_limit=None, solver=None):
     schedules = {i: replacement_schedules(lives[i], Y) for i in sites}
     if any(not schedules[i] for i in sites):
         return None
-    solver = solver if solver is not None else highs_solver()
+    solver = highs_solver()
     seen, last = {}, [None, None]
 
     def cost(choice):  # choice: schedule index per site
@@ -320,7 +287,7 @@ def search_replacements(sm, block, time_limit=None, solver=None):
     value = cost(best)
     if not math.isfinite(value):
         return None
-    if last[0] != tuple(best[i] for i in sites):  # solve the best schedule again (warm: quick)
+    if last[0] != tuple(best[i] for i in sites):  # solve the best schedule again to load it
         for i in sites:
             years = set(schedules[i][best[i]])
             for y in block.Y1:
@@ -329,6 +296,13 @@ def search_replacements(sm, block, time_limit=None, solver=None):
         last[1] = solver.solve(sm)
     last[1].solution_loader.load_vars()
     return value
+
+
+def _lagrangian_objective(sm, xs, coefficients) -> None:
+    """Replace the scenario model's objective by ``f_s + sum_j w_j x_j`` (EUR, scaled like the
+    objective); ``coefficients`` are numbers or mutable parameters."""
+    sm.objective.deactivate()
+    sm.lagrangian = pyo.Objective(expr=OBJECTIVE_SCALE * (sm.npv_eur + sum(w * x for w, x in zip(coefficients, xs))))
 
 
 def lagrangian_bound(case, day_tables, probabilities, options, weights, names=None, mip_rel_gap=1e-4):
@@ -342,8 +316,7 @@ def lagrangian_bound(case, day_tables, probabilities, options, weights, names=No
     for k, (name, days) in enumerate(zip(names, day_tables)):
         sm = build_scenario_model(case, days, options, name)
         xs = first_stage_vars(sm)
-        sm.objective.deactivate()
-        sm.lagrangian = pyo.Objective(expr=OBJECTIVE_SCALE * (sm.npv_eur + sum(float(w) * x for w, x in zip(W[k], xs))))
+        _lagrangian_objective(sm, xs, [float(w) for w in W[k]])
         info = solve_model(sm, mip_rel_gap=mip_rel_gap)
         total += p[k] * info["lower_eur"]
     return total
@@ -432,8 +405,7 @@ class _ScenarioWorker:
             sm = build_scenario_model(case, days, relaxed, name)
             xs = first_stage_vars(sm)
             sm.lag_w = pyo.Param(range(len(xs)), mutable=True, initialize=0.0)
-            sm.objective.deactivate()
-            sm.lagrangian = pyo.Objective(expr=OBJECTIVE_SCALE * (sm.npv_eur + sum(sm.lag_w[j] * x for j, x in enumerate(xs))))
+            _lagrangian_objective(sm, xs, [sm.lag_w[j] for j in range(len(xs))])
             solver = highs_solver(mip_rel_gap=1e-6)
             solver.highs_options["solver"] = "ipm"  # the first solve; warm simplex afterwards
             self.items.append([name, sm, xs, solver])
