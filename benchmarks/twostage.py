@@ -3,8 +3,11 @@
 Rows: the default case, and cases replicating the default case's sites (3, 10, 30 sites; a simple
 seeded replicator: copies of the three sites with loads and line powers scaled by a random factor
 in [0.8, 1.2], linked in a chain). Scenarios from planner.scenario_inputs.case_scenarios.
-Usage: python benchmarks/twostage.py [--rows default:50,3:10,...] [--time-limit 120] [--no-ph]
+Usage: python benchmarks/twostage.py [--rows default:50,3:10,...] [--time-limit 120] [--no-ph] [--no-ef]
 [--decomposition [--np 2]] (adds the site-and-scenario price decomposition's time, bounds and gap)
+[--lshaped] (adds planner.solve_lshaped: the L-shaped LP bound and a common-schedule incumbent)
+The issue's targets: ``--rows default:50 --lshaped --no-ef --no-ph --rel-gap 0.005 --time-limit 120``
+and ``--rows 10:200 --lshaped --no-ef --no-ph --rel-gap 0.01 --time-limit 600``.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from planner.case import Link, load_case  # noqa: E402
+from planner.results import relative_gap  # noqa: E402
 
 
 def replicate_case(case, n_sites: int, seed: int = 0):
@@ -50,13 +54,22 @@ def scenarios_for(case, n, seed):
     return case_scenarios(case, n, seed)
 
 
-def run_row(case, n, time_limit, ph, rel_gap, decomposition=False, np_dec=1):
+def run_row(case, n, time_limit, ph, rel_gap, decomposition=False, np_dec=1, ef=True, lshaped=False):
     import planner.twostage as ts
 
     scen = scenarios_for(case, n, 0)
     row = {"case": case.name, "sites": len(case.sites), "scenarios": n}
+    if lshaped:
+        from planner.solve_lshaped import solve_lshaped
+
+        t = time.perf_counter()
+        r = solve_lshaped(case, scen, rel_gap=rel_gap, time_limit=time_limit, progress=False).result
+        row.update(ls_time_s=time.perf_counter() - t, ls_lb=r.lower_bound, ls_ub=r.upper_bound,
+                   ls_gap=relative_gap(r.lower_bound, r.upper_bound))
     t = time.perf_counter()
     try:
+        if not ef:
+            raise RuntimeError("EF not run (--no-ef)")
         r = ts.plan(case, n, method="ef", scenarios=scen, rel_gap=rel_gap, time_limit=time_limit, measures=False,
                     progress=False)
         row.update(ef_time_s=time.perf_counter() - t, ef_lb=r.lower_bound, ef_ub=r.upper_bound, ef_gap=r.gap)
@@ -92,6 +105,9 @@ def main(argv=None):
     p.add_argument("--decomposition", action="store_true",
                    help="also solve by price decomposition over sites and scenarios (planner.decomposition)")
     p.add_argument("--np", type=int, default=1, help="MPI ranks of the decomposition")
+    p.add_argument("--no-ef", action="store_true", help="skip the extensive form")
+    p.add_argument("--lshaped", action="store_true",
+                   help="also solve by planner.solve_lshaped (L-shaped LP bound, common-schedule incumbent)")
     args = p.parse_args(argv)
     import pandas as pd
 
@@ -100,7 +116,8 @@ def main(argv=None):
     for spec in args.rows.split(","):
         sites, n = spec.split(":")
         case = default if sites == "default" else replicate_case(default, int(sites))
-        row = run_row(case, int(n), args.time_limit, not args.no_ph, args.rel_gap, args.decomposition, args.np)
+        row = run_row(case, int(n), args.time_limit, not args.no_ph, args.rel_gap, args.decomposition, args.np,
+                      ef=not args.no_ef, lshaped=args.lshaped)
         rows.append(row)
         print(pd.DataFrame([row]).to_string(index=False), flush=True)
     table = pd.DataFrame(rows)

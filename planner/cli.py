@@ -3,7 +3,7 @@
     planner validate CASE                 check a case file and summarise it
     planner calibrate [--data DIR]        fit the scenario models on real data, write data/calibrated
     planner scenarios CASE                sample and plot the case's scenarios
-    planner plan CASE --scenarios N --method ef|ph [--np K]
+    planner plan CASE --scenarios N --method ef|ph|lshaped [--np K]
     planner study CASE --scenarios 10,20,50
     planner policy CASE ...               train and simulate the hour-by-hour battery policy (SDDP)
     planner size CASE ...                 microgrid sizing with ageing
@@ -79,7 +79,8 @@ def cmd_scenarios(args) -> int:
 
 def cmd_plan(args) -> int:
     return _run_stage(args, "Day-ahead plan", "plan_stage", n_scenarios=args.scenarios, method=args.method,
-                      np=args.np, seed=args.seed, rel_gap=args.gap, time_limit=args.time_limit)
+                      np=args.np, seed=args.seed, rel_gap=args.gap, time_limit=args.time_limit,
+                      measures=not args.no_measures)
 
 
 def cmd_study(args) -> int:
@@ -145,10 +146,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = with_case("plan", "two-stage day-ahead procurement", cmd_plan)
     p.add_argument("--scenarios", type=int, default=20)
-    p.add_argument("--method", choices=("ef", "ph"), default="ef")
+    p.add_argument("--method", choices=("ef", "ph", "lshaped"), default="ef")
     p.add_argument("--np", type=int, default=1, help="MPI ranks for PH (a multiple of 3 for hub + 2 spokes)")
     p.add_argument("--gap", type=float, default=0.005, help="relative gap to stop at")
     p.add_argument("--time-limit", type=float, default=120.0, help="seconds for the solve")
+    p.add_argument("--no-measures", action="store_true",
+                   help="skip EV, EEV, VSS, wait-and-see and EVPI (one MIP per scenario each)")
 
     p = with_case("study", "scenario-tree stability study", cmd_study)
     p.add_argument("--scenarios", default="10,20,50", help="comma-separated sizes")

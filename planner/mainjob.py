@@ -82,7 +82,8 @@ def plan_stage(case, report: Report, n_scenarios: int = 20, method: str = "ef", 
     """Two-stage day-ahead procurement: bounds, gap, day-ahead schedule, Gantt chart, VSS and EVPI."""
     from planner.twostage import plan
 
-    section = report.section(f"Day-ahead procurement ({'extensive form' if method == 'ef' else 'progressive hedging'})")
+    title = {"ef": "extensive form", "ph": "progressive hedging", "lshaped": "L-shaped bound, common-schedule plan"}
+    section = report.section(f"Day-ahead procurement ({title.get(method, method)})")
     result = plan(case, n_scenarios=n_scenarios, method=method, np=np, seed=seed,
                   output_dir=report.output_dir / "plan", progress=True, rel_gap=rel_gap, measures=measures,
                   time_limit=time_limit, measures_time_limit=measures_time_limit)

@@ -344,8 +344,10 @@ def plan(case, n_scenarios: int | None = None, method: str = "ef", np: int = 1, 
 
     ``case``: a Case or a path to a TOML case; ``scenarios``: a ScenarioSet (default: the calibrated
     scenarios of ``planner.scenario_inputs.case_scenarios(case, n_scenarios, seed)``);
-    ``method``: 'ef' (extensive form, HiGHS) or 'ph' (progressive hedging: under mpiexec with ``np``
-    ranks when np >= 3 and mpiexec exists, else serial). The plan is pre-checked (site, material,
+    ``method``: 'ef' (extensive form, HiGHS), 'ph' (progressive hedging: under mpiexec with ``np``
+    ranks when np >= 3 and mpiexec exists, else serial) or 'lshaped' (many scenarios: the LP
+    relaxation's bound by the L-shaped method, a schedule common to all scenarios as the incumbent;
+    planner.solve_lshaped). The plan is pre-checked (site, material,
     shortfall) before any solve; an infeasible model is diagnosed by elastic relaxation.
     """
     import math
@@ -357,8 +359,9 @@ def plan(case, n_scenarios: int | None = None, method: str = "ef", np: int = 1, 
 
     if not isinstance(case, Case):
         case = load_case(case)
-    if method not in ("ef", "ph"):
-        raise ValueError(f"method = {method!r}: use 'ef' (extensive form) or 'ph' (progressive hedging)")
+    if method not in ("ef", "ph", "lshaped"):
+        raise ValueError(f"method = {method!r}: use 'ef' (extensive form), 'ph' (progressive hedging) or "
+                         "'lshaped' (L-shaped LP bound and a common-schedule incumbent)")
     require_feasible_plan(case)
     n_scenarios = n_scenarios or (scenarios.n_scenarios if scenarios is not None else case.scenarios.n_scenarios)
     seed = case.scenarios.seed if seed is None else seed
@@ -397,6 +400,16 @@ def plan(case, n_scenarios: int | None = None, method: str = "ef", np: int = 1, 
             diag = diagnose_infeasible(case, mean_data(case, scenarios), schedule_first_stage=schedule_first_stage)
             raise RuntimeError(f"no feasible plan ({res.status}); {diag}")
         models = dict(ef_scenarios(ef)) if dispatch is None else None
+    elif method == "lshaped":
+        from planner.solve_lshaped import evaluate_plan_models, solve_lshaped
+
+        dispatch = schedule = None
+        if schedule_first_stage:
+            raise ValueError("method = 'lshaped' keeps the production schedule as recourse; use 'ef' or 'ph' "
+                             "with schedule_first_stage=True")
+        solved = solve_lshaped(case, scenarios, rel_gap=rel_gap, time_limit=time_limit, progress=progress)
+        res = solved.result
+        models = evaluate_plan_models(case, scenarios, solved)
     else:
         dispatch = schedule = None
         res = _plan_ph(case, scenarios, names, kwargs, np, rel_gap, time_limit, max_iterations, default_rho,

@@ -133,13 +133,34 @@ class DecompositionMethod:
         return bound, sols, value, supply, info
 
     def warm_start(self):
-        """Starting prices and supplies (n_sub, T). Option ``start`` = "lp" (default): the full
+        """Starting prices and supplies (n_sub, T). Option ``start`` = "lshaped" (default with several
+        scenarios): the LP relaxation by the L-shaped method (planner.decomposition.scenario_lp), its
+        bound and the supply prices combined from its master's duals (no supplies); "lp" (default
+        for one scenario): the full
         problem's LP relaxation (its optimum a valid lower bound, recorded), its balance duals as
         prices and its supplies (a consistent allocation of the coupling quantities); "day_ahead":
         the day-ahead price plus the energy charge and no supplies. ``lp_time_limit`` (300 s): on
         failure the day-ahead start."""
         p = self.problem
-        if self.options.get("start", "lp") == "lp":
+        start = self.options.get("start", "lshaped" if p.n_scenarios > 1 else "lp")
+        if start == "lshaped":
+            from planner.decomposition.scenario_lp import ScenarioLPs, lshaped
+
+            t = time.perf_counter()
+            lps = ScenarioLPs(p)
+            left = None if self.time_limit is None else max(1.0, self.time_limit - self.elapsed())
+            r = lshaped(p, lps, tol=float(self.options.get("lp_tol", 1e-4)), time_limit=left,
+                        progress=self.progress.enabled)
+            self.stats["lp_seconds"], self.stats["lp_bound"] = time.perf_counter() - t, r.lower_bound
+            self.stats["lp_iterations"] = r.iterations
+            if r.lower_bound > self.lower_bound:
+                self.lower_bound, self.best_prices = r.lower_bound, np.array(r.prices, copy=True)
+            if self.progress.enabled:
+                print(f"[{self.name}] LP relaxation (L-shaped, {r.iterations} iterations): bound {r.lower_bound:,.2f}, "
+                      f"best point {r.upper_bound:,.2f} in {time.perf_counter() - t:.1f} s; the method starts from "
+                      f"its prices", flush=True)
+            return r.prices, None
+        if start == "lp":
             from planner.decomposition.recovery import lp_prices
 
             lp = lp_prices(p, time_limit=float(self.options.get("lp_time_limit", 300.0)))
@@ -152,8 +173,8 @@ class DecompositionMethod:
                     print(f"[{self.name}] LP relaxation: bound {bound:,.2f} in {seconds:.1f} s; the method starts "
                           f"from its prices and supplies", flush=True)
                 return lam, supply
-        elif self.options.get("start") != "day_ahead":
-            raise ValueError(f"start = {self.options.get('start')!r}: use 'lp' or 'day_ahead'")
+        elif start != "day_ahead":
+            raise ValueError(f"start = {start!r}: use 'lshaped', 'lp' or 'day_ahead'")
         return p.initial_prices(), None
 
     def _count(self, sols):
@@ -249,8 +270,9 @@ def run_decomposition(case, method: str = "price", scenarios=None, np: int = 1, 
     ``site_mip_gap``/``site_time_limit`` control each site MIP (its dual bound keeps the lower bound
     valid); the time limit doubles after an iteration that does not raise the lower bound while
     some site MIP stopped on that limit, up to
-    ``site_time_limit_max`` (default 8 x). Other options go to the method (e.g. ``start``: "lp" (default)
-    starts from the LP relaxation's bound, prices and supplies, "day_ahead" from the day-ahead price;
+    ``site_time_limit_max`` (default 8 x). Other options go to the method (e.g. ``start``: "lshaped"
+    (default with several scenarios) or "lp" (default for one) starts from the LP relaxation's bound
+    and prices, "day_ahead" from the day-ahead price;
     ``recover_every``, ``delta0``, ``polish_max_sub``:
     up to this many site-scenario subproblems the recovered plan is polished by re-optimising every
     continuous decision of the full model with its integer schedules fixed, an LP).

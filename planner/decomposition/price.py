@@ -10,7 +10,8 @@ of a feasible site plan, so cuts stay valid upper models even when site MIPs sto
 serious-step test uses the incumbents' values (inexact oracle, de Oliveira, Sagastizabal & Lemarechal
 2014), the lower bound the MIP dual bounds.
 Primal recovery: the column-selection MIP (planner.decomposition.recovery).
-Warm start (``start="lp"``, default): the full problem's LP relaxation is solved first; its optimum is
+Warm start (``start="lshaped"``, default with several scenarios, or ``"lp"``, the monolithic LP,
+default for one scenario): the full problem's LP relaxation is solved first; its optimum is
 a valid lower bound and the duals of the site balances are the prices where the *relaxed* sites'
 dual function peaks, so the first Lagrangian evaluation (integer sites) starts at or above the LP
 bound instead of at the day-ahead price (Geoffrion 1974: the Lagrangian dual is at least as strong as
@@ -127,7 +128,7 @@ class PriceDecomposition(DecompositionMethod):
     ``master`` ("columns": coordinator exact in the master (ColumnMaster, default); "cuts": the
     coordinator by cutting planes too (BundleMaster, a pure price-space LP)), ``start`` ("lp": the LP
     relaxation's prices and bound, default; "day_ahead": the day-ahead price plus the energy
-    charge; see DecompositionMethod.warm_start), ``delta_lp`` (initial box half-width after the LP start, default 5)."""
+    charge; "lshaped": the LP by the L-shaped method; see DecompositionMethod.warm_start), ``delta_lp`` (initial box half-width after the LP start, default 5)."""
 
     name = "price"
 

@@ -1,0 +1,155 @@
+"""Two-stage day-ahead problem of many scenarios: certified bounds by the L-shaped method.
+
+Lower bound: the LP relaxation of the whole problem (every scenario, every binary relaxed), solved by
+the multi-cut L-shaped method over the day-ahead volumes with scenario LPs kept warm in HiGHS
+(planner.decomposition.scenario_lp); the master's bound without trust region is valid.
+
+Upper bound: a production and generator schedule common to all scenarios, each site's best response
+to the LP's probability-weighted supply prices on the expected day (one site MIP per site, links
+closed: the prices carry what the links and the contract are worth), then the LP of every scenario
+with those binaries fixed, again by the L-shaped method over the day-ahead volumes. Every binary of
+the model is fixed, so the best evaluated point is a feasible plan of the full problem and its
+expected cost an upper bound. The schedule is recourse in the model; fixing it common to all
+scenarios is a restriction, never a relaxation.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from planner.results import SolveResult, relative_gap
+
+
+@dataclass
+class LShapedPlan:
+    """The bounds and the plan behind the upper bound."""
+
+    result: SolveResult
+    day_ahead_kw: np.ndarray          # (zones, T)
+    binaries: dict                    # model binary name -> 0/1 (the same in every scenario)
+    zones: list
+    history: list = field(default_factory=list)  # (phase, iteration, LB, UB, seconds)
+    stats: dict = field(default_factory=dict)
+
+
+def common_schedule(problem, prices: np.ndarray, *, mip_gap: float = 1e-3, time_limit: float = 10.0) -> dict:
+    """Each site's schedule minimising its own cost plus the probability-weighted mean of ``prices``
+    ((n_sub, T), EUR/MWh) times its supply, on the expected day's PV and wind: {binary name: 0/1}."""
+    from planner.decomposition.subproblems import CoupledProblem, SiteSubproblem
+
+    S, N, T = problem.n_scenarios, problem.n_sites, problem.n_periods
+    p = np.asarray(problem.probabilities, dtype=float) / float(np.sum(problem.probabilities))
+    mean_prices = np.einsum("s,sit->it", p, np.asarray(prices, dtype=float).reshape(S, N, T))
+    case, data = problem.case, problem.data
+
+    def mean(get):
+        return sum(p[w] * np.asarray(get(data[w]), dtype=float) for w in range(S))
+
+    day = {k: mean(lambda d, k=k: d[k]) for k in ("p0", "p1", "p2")}
+    for kind in ("pv_kw", "wind_kw"):
+        day[kind] = {s.name: mean(lambda d, kind=kind, n=s.name: d[kind][n]) for s in case.sites}
+    expected = CoupledProblem(case, [day], np.ones(1), ["expected day"])
+    fixed = {}
+    for i, site in enumerate(case.sites):
+        sub = SiteSubproblem(expected, i, mip_gap=mip_gap, time_limit=time_limit)
+        sol = sub.solve_price(mean_prices[i])
+        names = [v.name.split(".", 1)[1] for v in sub._price().binaries]
+        for name, value in zip(names, sol.schedule):
+            fixed[f"site[{site.name}].{name}"] = int(value)
+    return fixed
+
+
+def solve_lshaped(case, scenarios, *, rel_gap: float = 0.005, time_limit: float | None = None,
+                  lp_tol: float = 1e-4, site_mip_gap: float = 1e-3, site_time_limit: float = 10.0,
+                  workers: int = 2, progress: bool = True) -> LShapedPlan:
+    """Bounds and a plan for the day-ahead problem of ``case`` over ``scenarios`` (a ScenarioSet);
+    the scenario LPs are spread over ``workers`` processes."""
+    from planner.decomposition.scenario_lp import ScenarioPool
+    from planner.decomposition.subproblems import CoupledProblem
+
+    t0 = time.perf_counter()
+    problem = CoupledProblem.from_case(case, scenarios)
+    with ScenarioPool(problem, workers) as lps:
+        return _solve(problem, lps, t0, rel_gap, time_limit, lp_tol, site_mip_gap, site_time_limit, progress)
+
+
+def _solve(problem, lps, t0, rel_gap, time_limit, lp_tol, site_mip_gap, site_time_limit, progress):
+    from planner.decomposition.scenario_lp import lshaped
+
+    stats = {"build_s": time.perf_counter() - t0}
+    if progress:
+        print(f"[L-shaped] {problem.n_scenarios} scenario LPs of {problem.n_sites} sites built in "
+              f"{stats['build_s']:.1f} s", flush=True)
+
+    def left():
+        return None if time_limit is None else max(1.0, time_limit - (time.perf_counter() - t0))
+
+    lp = lshaped(problem, lps, tol=lp_tol, time_limit=left(), progress=progress)
+    stats.update(lp_s=lp.seconds, lp_iterations=lp.iterations, lp_bound=lp.lower_bound)
+    history = [("LP", it, lb, ub, t) for it, lb, ub, t in lp.history]
+    lower = lp.lower_bound
+    if progress:
+        print(f"[L-shaped] LP relaxation: bound {lower:,.2f} after {lp.iterations} iterations "
+              f"({time.perf_counter() - t0:.1f} s)", flush=True)
+    t1 = time.perf_counter()
+    fixed = common_schedule(problem, lp.prices, mip_gap=site_mip_gap, time_limit=site_time_limit)
+    stats["schedule_s"] = time.perf_counter() - t1
+    missing = set(lps.binary_names) - set(fixed)
+    if missing:
+        raise RuntimeError(f"common schedule: {len(missing)} binaries of the model not set, e.g. {sorted(missing)[:3]}")
+    lps.fix_binaries_all(fixed)
+    if progress:
+        print(f"[L-shaped] common schedule from the sites' best responses to the LP prices in "
+              f"{stats['schedule_s']:.1f} s; evaluating it in every scenario", flush=True)
+    # only the upper bound matters here: stop once the gap to the LP bound meets the target
+    ev = lshaped(problem, lps, x0=lp.x, tol=lp_tol, time_limit=left(), progress=progress,
+                 stop_upper=lower / (1 - 0.999 * rel_gap) if math.isfinite(lower) and lower > 0 else None,
+                 label="schedule fixed")
+    stats.update(evaluation_s=ev.seconds, evaluation_iterations=ev.iterations)
+    history += [("schedule fixed", it, lower, ub, t + t1 - t0) for it, _, ub, t in ev.history]
+    upper = ev.upper_bound
+    seconds = time.perf_counter() - t0
+    gap = relative_gap(lower, upper)
+    status = "converged" if gap <= rel_gap else "gap above target"
+    T = problem.n_periods
+    first = {f"contract.day_ahead_kw[{z},{t}]": float(ev.x[zi, t]) for zi, z in enumerate(lps.zones) for t in range(T)}
+    res = SolveResult(lower_bound=lower, upper_bound=upper, status=status, time_s=seconds, method="L-shaped",
+                      first_stage=first, iterations=lp.iterations + ev.iterations,
+                      log=[(h[1], h[2], h[3], h[4]) for h in history])
+    if progress:
+        print(f"[L-shaped] LB {lower:,.2f}  UB {upper:,.2f}  gap {100 * gap:.3f} %  {seconds:.1f} s ({status})",
+              flush=True)
+    return LShapedPlan(res, ev.x, fixed, lps.zones, history, stats)
+
+
+def evaluate_plan_models(case, scenarios, plan: LShapedPlan):
+    """Each scenario's Pyomo model (planner.twostage) with the plan's day-ahead volumes and binaries
+    fixed, solved (an LP): {scenario name: model}. Their expected cost re-checks the upper bound."""
+    import pyomo.environ as pyo
+
+    from planner.solve_ef import highs_solve
+    from planner.twostage import scenario_creator, scenario_names_creator
+
+    models = {}
+    for name in scenario_names_creator(scenarios.n_scenarios):
+        m = scenario_creator(name, case=case, scenarios=scenarios)
+        for zi, z in enumerate(plan.zones):
+            for t in range(case.n_periods):
+                m.contract.day_ahead_kw[z, t].fix(float(plan.day_ahead_kw[zi, t]))
+        for key, value in plan.binaries.items():
+            m.find_component(key).fix(value)
+        lb, ub, status, _ = highs_solve(m, mip_gap=1e-9)
+        if not math.isfinite(ub):
+            raise RuntimeError(f"scenario {name}: the plan is infeasible ({status})")
+        models[name] = m
+    return models
+
+
+def expected_cost(models: dict, probabilities) -> float:
+    import pyomo.environ as pyo
+
+    return float(sum(float(p) * pyo.value(m.total_cost_eur) for p, m in zip(probabilities, models.values())))

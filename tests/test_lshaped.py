@@ -1,0 +1,129 @@
+"""The L-shaped LP bound and the common-schedule incumbent (planner.solve_lshaped), checked against
+the project's Pyomo models: the monolithic LP relaxation, the extensive form, and each scenario's
+model with the plan fixed."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyomo.environ as pyo
+import pytest
+
+from planner import twostage
+from planner.decomposition.generator import generate_case
+from planner.decomposition.recovery import lp_prices
+from planner.decomposition.scenario_lp import ScenarioLPs, ScenarioPool, lshaped
+from planner.decomposition.subproblems import Coordinator, CoupledProblem, SiteSubproblem, _solver
+from planner.results import relative_gap
+from planner.solve_ef import solve_ef
+from planner.solve_lshaped import evaluate_plan_models, expected_cost, solve_lshaped
+from twostage_fixtures import simple_test_scenarios
+
+
+@pytest.fixture(scope="module")
+def small():
+    case = generate_case(2, 1, max_lines_per_site=1)
+    scen = simple_test_scenarios(case, 3, 1)
+    return case, scen, CoupledProblem.from_case(case, scen)
+
+
+def _relaxed_scenario_model(case, data, x):
+    m = twostage.build_day_ahead_model(case, data)
+    for v in m.component_data_objects(pyo.Var, descend_into=True):
+        if v.is_binary():
+            v.domain = pyo.Reals
+            v.setlb(0.0)
+            v.setub(1.0)
+    for t in range(case.n_periods):
+        m.contract.day_ahead_kw["grid", t].fix(float(x[t]))
+    return m
+
+
+def test_template_lps_equal_the_pyomo_scenario_models(small):
+    """Each scenario's LP, derived from one template by changing prices, PV/wind and grid bounds in
+    place, has the optimum and balance duals of that scenario's own Pyomo model."""
+    case, scen, problem = small
+    lps = ScenarioLPs(problem)
+    x = np.linspace(200.0, 900.0, case.n_periods)
+    for w in range(problem.n_scenarios):
+        value, grad, lam = lps.solve(w, x)
+        m = _relaxed_scenario_model(case, problem.data[w], x)
+        opt = _solver()
+        res = opt.solve(m)
+        assert value == pytest.approx(res.best_feasible_objective, rel=1e-8)
+        rows = [m.site[s].balance[t] for s in case.site_names for t in range(case.n_periods)]
+        duals = opt.get_duals(rows)
+        expected = np.array([duals[r] for r in rows]).reshape(problem.n_sites, -1) / problem.kappa
+        assert np.allclose(lam, expected, atol=1e-6)
+        assert grad.shape == (case.n_periods,)
+
+
+def test_pool_answers_as_the_serial_lps(small):
+    case, scen, problem = small
+    x = np.full(case.n_periods, 400.0)
+    serial = ScenarioLPs(problem).solve_all(x)
+    with ScenarioPool(problem, workers=2) as pool:
+        assert len(pool.procs) == 2
+        parallel = pool.solve_all(x)
+    assert sorted(parallel) == list(range(problem.n_scenarios))
+    for w in serial:
+        assert parallel[w][0] == pytest.approx(serial[w][0], rel=1e-9)
+        assert np.allclose(parallel[w][2], serial[w][2])
+
+
+def test_lshaped_reaches_the_monolithic_lp_and_its_prices_are_dual_optimal(small):
+    """LB <= LP optimum <= UB within the tolerance; at the prices combined from the master's duals
+    the relaxed sites plus the coordinator reach the L-shaped bound (LP duality), and no more than
+    the LP optimum (weak duality)."""
+    case, scen, problem = small
+    lp_opt, *_ = lp_prices(problem)
+    r = lshaped(problem, ScenarioLPs(problem), tol=1e-7)
+    tol = 1e-6 * abs(lp_opt)
+    assert r.lower_bound <= lp_opt + tol <= r.upper_bound + 2 * tol
+    assert r.upper_bound - r.lower_bound <= 1e-6 * abs(r.upper_bound)
+    coord, *_ = Coordinator(problem).solve_prices(r.prices)
+    relaxed = 0.0
+    for j in range(problem.n_sub):
+        sub = SiteSubproblem(problem, j)
+        m = sub._price()
+        for v in m.binaries:
+            v.domain = pyo.Reals
+            v.setlb(0.0)
+            v.setub(1.0)
+        m.binaries = []
+        relaxed += sub.solve_price(r.prices[j]).value
+    assert relaxed + coord >= r.lower_bound - 1e-5 * abs(lp_opt)
+    assert relaxed + coord <= lp_opt + 1e-5 * abs(lp_opt)
+
+
+def test_solve_lshaped_brackets_the_extensive_form(small):
+    """The bounds bracket the EF optimum; the plan, fixed in each scenario's Pyomo model, costs
+    exactly the upper bound; the gap is the one of the bounds."""
+    case, scen, problem = small
+    names = twostage.scenario_names_creator(scen.n_scenarios)
+    ef, _ = solve_ef(twostage, names, {"case": case, "scenarios": scen}, mip_gap=1e-6, time_limit=60)
+    plan = solve_lshaped(case, scen, rel_gap=1e-3, progress=False)
+    res = plan.result
+    tol = 1e-6 * abs(ef.upper_bound)
+    assert res.lower_bound <= ef.upper_bound + tol
+    assert res.upper_bound >= ef.lower_bound - tol
+    assert res.lower_bound <= res.upper_bound
+    assert plan.stats["lp_bound"] == res.lower_bound
+    models = evaluate_plan_models(case, scen, plan)
+    assert expected_cost(models, scen.probabilities) == pytest.approx(res.upper_bound, rel=1e-6)
+    for m in models.values():  # every binary of the plan is integral and the same in every scenario
+        for v in m.component_data_objects(pyo.Var, descend_into=True):
+            if v.is_binary():
+                assert v.fixed and v.value in (0, 1)
+    assert relative_gap(res.lower_bound, res.upper_bound) == pytest.approx(
+        (res.upper_bound - res.lower_bound) / abs(res.upper_bound))
+
+
+def test_plan_lshaped_method_reports_bounds_and_dispatch(small):
+    case, scen, _ = small
+    result = twostage.plan(case, method="lshaped", scenarios=scen, measures=False, progress=False)
+    assert result.method == "L-shaped"
+    assert result.lower_bound <= result.upper_bound
+    assert set(result.dispatch) == set(twostage.scenario_names_creator(scen.n_scenarios))
+    assert result.day_ahead.shape == (case.n_periods, 1)
+    with pytest.raises(ValueError, match="lshaped"):
+        twostage.plan(case, method="lshaped", scenarios=scen, schedule_first_stage=True, progress=False)
