@@ -183,7 +183,11 @@ class ScenarioLPs:
 def _serve(conn, problem, owned):
     """Worker process: own the LPs of ``owned`` and answer the parent's commands."""
     try:
-        lps = ScenarioLPs(problem, owned)
+        try:
+            lps = ScenarioLPs(problem, owned)
+        except Exception as exc:  # the parent raises it
+            conn.send(("error", f"{type(exc).__name__}: {exc}"))
+            return
         conn.send(("ready", None))
         while True:
             command, arg = conn.recv()
@@ -218,6 +222,7 @@ class ScenarioPool:
             setattr(self, name, getattr(self.template, name))
         workers = max(1, min(int(workers), problem.n_scenarios))
         self.local = None
+        self.solves, self.seconds = 0, 0.0
         self.procs, self.conns = [], []
         if workers == 1 or "fork" not in mp.get_all_start_methods():
             self.local = ScenarioLPs(problem)
@@ -234,7 +239,6 @@ class ScenarioPool:
             kind, msg = conn.recv()
             if kind != "ready":
                 raise RuntimeError(f"scenario LP worker: {msg}")
-        self.solves, self.seconds = 0, 0.0
 
     def _all(self, command, arg=None):
         if self.local is not None:
