@@ -110,12 +110,14 @@ def plan_stage(case, report: Report, n_scenarios: int = 20, method: str = "ef", 
     if plots_twostage is not None:
         for name, caption in (("plot_day_ahead", "Day-ahead purchases against prices"),
                               ("plot_gantt", "Production schedule per line (Gantt chart)"),
-                              ("plot_dispatch", "Dispatch per site in one scenario")):
+                              ("plot_dispatch", "Dispatch per site in one scenario"),
+                              ("plot_bounds", "Lower and upper bounds against time")):
             fn = getattr(plots_twostage, name, None)
             if fn is not None:
                 path = fn(result, report.figure_path(name.replace("plot_", "plan_")), case=case) \
                     if "case" in fn.__code__.co_varnames else fn(result, report.figure_path(name.replace("plot_", "plan_")))
-                section.figures.append((caption, path))
+                if path is not None:
+                    section.figures.append((caption, path))
     return result
 
 

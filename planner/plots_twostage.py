@@ -69,6 +69,31 @@ def plot_day_ahead(result, path):
     return Path(path)
 
 
+def plot_bounds(result, path):
+    """Lower and upper bounds against time from the solve's log of (iteration, LB, UB, seconds);
+    None when the log holds fewer than two such records (a single EF solve)."""
+    rows = [r for r in result.log if isinstance(r, tuple) and len(r) == 4
+            and all(isinstance(v, (int, float)) for v in r)]
+    if len(rows) < 2:
+        return None
+    plt = _plt()
+    t = np.array([r[3] for r in rows], dtype=float)
+    lb = np.array([r[1] for r in rows], dtype=float)
+    ub = np.array([r[2] if np.isfinite(r[2]) else np.nan for r in rows], dtype=float)
+    fig, ax = plt.subplots(figsize=(7, 3.8))
+    ax.step(t, lb, where="post", marker="o", ms=3, label="lower bound")
+    ax.step(t, np.fmin.accumulate(np.nan_to_num(ub, nan=np.inf)), where="post", marker="s", ms=3,
+            label="upper bound (best plan so far)")
+    ax.set_xlabel("seconds")
+    ax.set_ylabel("expected cost (EUR)")
+    ax.set_title(f"{result.method}: bounds against time (final gap {100 * result.gap:.2f} %)")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return Path(path)
+
+
 def plot_dispatch(result, path, scenario: str | None = None):
     """Supply stack of the whole system in one scenario against the demand."""
     plt = _plt()

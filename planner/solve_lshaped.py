@@ -90,7 +90,8 @@ def _solve(problem, lps, t0, rel_gap, time_limit, lp_tol, site_mip_gap, site_tim
 
     lp = lshaped(problem, lps, tol=lp_tol, time_limit=left(), progress=progress)
     stats.update(lp_s=lp.seconds, lp_iterations=lp.iterations, lp_bound=lp.lower_bound)
-    history = [("LP", it, lb, ub, t) for it, lb, ub, t in lp.history]
+    # no integer plan during the LP phase: its upper values are the LP's, not bounds of the problem
+    history = [("LP", it, lb, math.inf, t) for it, lb, _, t in lp.history]
     lower = lp.lower_bound
     if progress:
         print(f"[L-shaped] LP relaxation: bound {lower:,.2f} after {lp.iterations} iterations "
@@ -105,12 +106,13 @@ def _solve(problem, lps, t0, rel_gap, time_limit, lp_tol, site_mip_gap, site_tim
     if progress:
         print(f"[L-shaped] common schedule from the sites' best responses to the LP prices in "
               f"{stats['schedule_s']:.1f} s; evaluating it in every scenario", flush=True)
+    t2 = time.perf_counter()
     # only the upper bound matters here: stop once the gap to the LP bound meets the target
     ev = lshaped(problem, lps, x0=lp.x, tol=lp_tol, time_limit=left(), progress=progress,
                  stop_upper=lower / (1 - 0.999 * rel_gap) if math.isfinite(lower) and lower > 0 else None,
                  label="schedule fixed")
     stats.update(evaluation_s=ev.seconds, evaluation_iterations=ev.iterations)
-    history += [("schedule fixed", it, lower, ub, t + t1 - t0) for it, _, ub, t in ev.history]
+    history += [("schedule fixed", it, lower, ub, t + t2 - t0) for it, _, ub, t in ev.history]
     upper = ev.upper_bound
     seconds = time.perf_counter() - t0
     gap = relative_gap(lower, upper)

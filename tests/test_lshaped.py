@@ -118,11 +118,16 @@ def test_solve_lshaped_brackets_the_extensive_form(small):
         (res.upper_bound - res.lower_bound) / abs(res.upper_bound))
 
 
-def test_plan_lshaped_method_reports_bounds_and_dispatch(small):
+def test_plan_lshaped_method_reports_bounds_and_dispatch(small, tmp_path):
+    from planner.plots_twostage import plot_bounds
+
     case, scen, _ = small
     result = twostage.plan(case, method="lshaped", scenarios=scen, measures=False, progress=False)
     assert result.method == "L-shaped"
     assert result.lower_bound <= result.upper_bound
+    assert all(lb <= result.lower_bound + 1e-9 for _, lb, _, _ in result.log)  # the bound only rises
+    assert min(ub for _, _, ub, _ in result.log) == pytest.approx(result.upper_bound)
+    assert plot_bounds(result, tmp_path / "bounds.png").stat().st_size > 0
     assert set(result.dispatch) == set(twostage.scenario_names_creator(scen.n_scenarios))
     assert result.day_ahead.shape == (case.n_periods, 1)
     with pytest.raises(ValueError, match="lshaped"):
