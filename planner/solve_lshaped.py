@@ -36,23 +36,18 @@ class LShapedPlan:
     stats: dict = field(default_factory=dict)
 
 
-def common_schedule(problem, prices: np.ndarray, *, mip_gap: float = 1e-3, time_limit: float = 10.0) -> dict:
+def common_schedule(problem, prices: np.ndarray, expected_day: dict, *, mip_gap: float = 1e-3,
+                    time_limit: float = 10.0) -> dict:
     """Each site's schedule minimising its own cost plus the probability-weighted mean of ``prices``
-    ((n_sub, T), EUR/MWh) times its supply, on the expected day's PV and wind: {binary name: 0/1}."""
+    ((n_sub, T), EUR/MWh) times its supply, on ``expected_day`` (planner.twostage.mean_data):
+    {binary name: 0/1}."""
     from planner.decomposition.subproblems import CoupledProblem, SiteSubproblem
 
     S, N, T = problem.n_scenarios, problem.n_sites, problem.n_periods
     p = np.asarray(problem.probabilities, dtype=float) / float(np.sum(problem.probabilities))
     mean_prices = np.einsum("s,sit->it", p, np.asarray(prices, dtype=float).reshape(S, N, T))
-    case, data = problem.case, problem.data
-
-    def mean(get):
-        return sum(p[w] * np.asarray(get(data[w]), dtype=float) for w in range(S))
-
-    day = {k: mean(lambda d, k=k: d[k]) for k in ("p0", "p1", "p2")}
-    for kind in ("pv_kw", "wind_kw"):
-        day[kind] = {s.name: mean(lambda d, kind=kind, n=s.name: d[kind][n]) for s in case.sites}
-    expected = CoupledProblem(case, [day], np.ones(1), ["expected day"])
+    case = problem.case
+    expected = CoupledProblem(case, [expected_day], np.ones(1), ["expected day"])
     fixed = {}
     for i, site in enumerate(case.sites):
         sub = SiteSubproblem(expected, i, mip_gap=mip_gap, time_limit=time_limit)
@@ -70,14 +65,16 @@ def solve_lshaped(case, scenarios, *, rel_gap: float = 0.005, time_limit: float 
     the scenario LPs are spread over ``workers`` processes."""
     from planner.decomposition.scenario_lp import ScenarioPool
     from planner.decomposition.subproblems import CoupledProblem
+    from planner.twostage import mean_data
 
     t0 = time.perf_counter()
     problem = CoupledProblem.from_case(case, scenarios)
     with ScenarioPool(problem, workers) as lps:
-        return _solve(problem, lps, t0, rel_gap, time_limit, lp_tol, site_mip_gap, site_time_limit, progress)
+        return _solve(problem, lps, mean_data(case, scenarios), t0, rel_gap, time_limit, lp_tol, site_mip_gap,
+                      site_time_limit, progress)
 
 
-def _solve(problem, lps, t0, rel_gap, time_limit, lp_tol, site_mip_gap, site_time_limit, progress):
+def _solve(problem, lps, expected_day, t0, rel_gap, time_limit, lp_tol, site_mip_gap, site_time_limit, progress):
     from planner.decomposition.scenario_lp import lshaped
 
     stats = {"build_s": time.perf_counter() - t0}
@@ -97,7 +94,7 @@ def _solve(problem, lps, t0, rel_gap, time_limit, lp_tol, site_mip_gap, site_tim
         print(f"[L-shaped] LP relaxation: bound {lower:,.2f} after {lp.iterations} iterations "
               f"({time.perf_counter() - t0:.1f} s)", flush=True)
     t1 = time.perf_counter()
-    fixed = common_schedule(problem, lp.prices, mip_gap=site_mip_gap, time_limit=site_time_limit)
+    fixed = common_schedule(problem, lp.prices, expected_day, mip_gap=site_mip_gap, time_limit=site_time_limit)
     stats["schedule_s"] = time.perf_counter() - t1
     missing = set(lps.binary_names) - set(fixed)
     if missing:
@@ -131,8 +128,6 @@ def _solve(problem, lps, t0, rel_gap, time_limit, lp_tol, site_mip_gap, site_tim
 def evaluate_plan_models(case, scenarios, plan: LShapedPlan):
     """Each scenario's Pyomo model (planner.twostage) with the plan's day-ahead volumes and binaries
     fixed, solved (an LP): {scenario name: model}. Their expected cost re-checks the upper bound."""
-    import pyomo.environ as pyo
-
     from planner.solve_ef import highs_solve
     from planner.twostage import scenario_creator, scenario_names_creator
 

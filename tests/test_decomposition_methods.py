@@ -129,10 +129,8 @@ def test_lp_prices_close_the_relaxed_duality_gap(small_day, small_two_stage, two
     """The LP relaxation's balance duals are optimal prices of the relaxed Lagrangian dual: at those
     prices the relaxed sites plus the coordinator add up to the LP optimum (strong LP duality), the
     integer sites to at least that, and the LP optimum lies below the monolithic MIP optimum."""
-    import pyomo.environ as pyo
-
     from planner.decomposition.recovery import lp_prices
-    from planner.decomposition.subproblems import Coordinator, SiteSubproblem
+    from planner.decomposition.subproblems import Coordinator, SiteSubproblem, relax_binaries
 
     case, scen, ef = small_two_stage if two_stage else small_day
     problem = CoupledProblem.from_case(case, scen)
@@ -143,11 +141,7 @@ def test_lp_prices_close_the_relaxed_duality_gap(small_day, small_two_stage, two
     for j in range(problem.n_sub):
         integer += SiteSubproblem(problem, j, mip_gap=1e-6).solve_price(lam[j]).bound
         sub = SiteSubproblem(problem, j)
-        m = sub._price()
-        for v in m.binaries:
-            v.domain = pyo.Reals
-            v.setlb(0.0)
-            v.setub(1.0)
+        relax_binaries(sub._price())
         relaxed += sub.solve_price(lam[j]).value
     assert relaxed + coord == pytest.approx(lp_bound, rel=1e-6)
     assert integer + coord >= lp_bound - 1e-6 * abs(lp_bound)

@@ -12,7 +12,7 @@ from planner import twostage
 from planner.decomposition.generator import generate_case
 from planner.decomposition.recovery import lp_prices
 from planner.decomposition.scenario_lp import ScenarioLPs, ScenarioPool, lshaped
-from planner.decomposition.subproblems import Coordinator, CoupledProblem, SiteSubproblem, _solver
+from planner.decomposition.subproblems import Coordinator, CoupledProblem, SiteSubproblem, _solver, relax_binaries
 from planner.results import relative_gap
 from planner.solve_ef import solve_ef
 from planner.solve_lshaped import evaluate_plan_models, expected_cost, solve_lshaped
@@ -28,11 +28,7 @@ def small():
 
 def _relaxed_scenario_model(case, data, x):
     m = twostage.build_day_ahead_model(case, data)
-    for v in m.component_data_objects(pyo.Var, descend_into=True):
-        if v.is_binary():
-            v.domain = pyo.Reals
-            v.setlb(0.0)
-            v.setub(1.0)
+    relax_binaries(m)
     for t in range(case.n_periods):
         m.contract.day_ahead_kw["grid", t].fix(float(x[t]))
     return m
@@ -62,7 +58,7 @@ def test_pool_answers_as_the_serial_lps(small):
     x = np.full(case.n_periods, 400.0)
     serial = ScenarioLPs(problem).solve_all(x)
     with ScenarioPool(problem, workers=2) as pool:
-        assert len(pool.procs) == 2
+        assert pool.pool.n == 2 and len(pool.pool.procs) == 2
         parallel = pool.solve_all(x)
     assert sorted(parallel) == list(range(problem.n_scenarios))
     for w in serial:
@@ -80,16 +76,12 @@ def test_lshaped_reaches_the_monolithic_lp_and_its_prices_are_dual_optimal(small
     tol = 1e-6 * abs(lp_opt)
     assert r.lower_bound <= lp_opt + tol <= r.upper_bound + 2 * tol
     assert r.upper_bound - r.lower_bound <= 1e-6 * abs(r.upper_bound)
+    assert r.gap == pytest.approx((r.upper_bound - r.lower_bound) / abs(r.upper_bound))
     coord, *_ = Coordinator(problem).solve_prices(r.prices)
     relaxed = 0.0
     for j in range(problem.n_sub):
         sub = SiteSubproblem(problem, j)
-        m = sub._price()
-        for v in m.binaries:
-            v.domain = pyo.Reals
-            v.setlb(0.0)
-            v.setub(1.0)
-        m.binaries = []
+        relax_binaries(sub._price())
         relaxed += sub.solve_price(r.prices[j]).value
     assert relaxed + coord >= r.lower_bound - 1e-5 * abs(lp_opt)
     assert relaxed + coord <= lp_opt + 1e-5 * abs(lp_opt)

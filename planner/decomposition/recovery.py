@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyomo.environ as pyo
 
-from planner.decomposition.subproblems import CoupledProblem, build_coordinator
+from planner.decomposition.subproblems import CoupledProblem, build_coordinator, relax_binaries
 
 
 class ColumnPool:
@@ -133,11 +133,7 @@ def lp_prices(problem: CoupledProblem, time_limit: float | None = None):
     t0 = time.perf_counter()
     case, N = problem.case, problem.n_sites
     m = build_full_model(problem)
-    for v in m.component_data_objects(pyo.Var, descend_into=True):
-        if v.is_binary():
-            v.domain = pyo.Reals
-            v.setlb(0.0)
-            v.setub(1.0)
+    relax_binaries(m)
     opt = Highs()
     opt.config.load_solution = False
     if time_limit is not None:

@@ -28,7 +28,6 @@ from dataclasses import dataclass
 
 import highspy
 import numpy as np
-import pyomo.environ as pyo
 
 
 def _highs(options: dict | None = None) -> highspy.Highs:
@@ -55,6 +54,7 @@ class ScenarioLPs:
         from pyomo.contrib.appsi.solvers import Highs as AppsiHighs
 
         from planner.blocks.site import grid_port_bound_kw
+        from planner.decomposition.subproblems import relax_binaries
         from planner.twostage import build_day_ahead_model, zones_of
 
         self.problem = problem
@@ -62,13 +62,7 @@ class ScenarioLPs:
         self.zones = list(zones_of(case))
         T = range(case.n_periods)
         m = build_day_ahead_model(case, problem.data[0], name="template")
-        self.binary_names = []
-        for v in m.component_data_objects(pyo.Var, descend_into=True):
-            if v.is_binary():
-                self.binary_names.append(v.name)
-                v.domain = pyo.Reals
-                v.setlb(0.0)
-                v.setub(1.0)
+        self.binary_names = [v.name for v in relax_binaries(m)]
         opt = AppsiHighs()
         opt.set_instance(m)
         col = lambda v: opt._pyomo_var_to_solver_var_map[id(v)]  # noqa: E731
@@ -161,10 +155,6 @@ class ScenarioLPs:
 
 
     # ---- every owned scenario at once (the interface ScenarioPool shares) -------------------
-    @property
-    def owned(self) -> list:
-        return list(self.h)
-
     def solve_all(self, x):
         """{w: (value, subgradient, prices)} for every owned scenario at ``x``."""
         return {w: self.solve(w, x) for w in self.h}
@@ -176,109 +166,34 @@ class ScenarioLPs:
         for w in self.h:
             self.fix_binaries(w, values)
 
-    def close(self):
-        pass
-
-
-def _serve(conn, problem, owned):
-    """Worker process: own the LPs of ``owned`` and answer the parent's commands."""
-    try:
-        try:
-            lps = ScenarioLPs(problem, owned)
-        except Exception as exc:  # the parent raises it
-            conn.send(("error", f"{type(exc).__name__}: {exc}"))
-            return
-        conn.send(("ready", None))
-        while True:
-            command, arg = conn.recv()
-            if command == "stop":
-                break
-            try:
-                if command == "solve":
-                    out = lps.solve_all(arg)
-                elif command == "free":
-                    out = lps.solve_free_all()
-                elif command == "fix":
-                    out = lps.fix_binaries_all(arg)
-                else:
-                    raise ValueError(command)
-                conn.send(("ok", (out, lps.solves, lps.seconds)))
-            except Exception as exc:  # report to the parent, keep serving
-                conn.send(("error", f"{type(exc).__name__}: {exc}"))
-    finally:
-        conn.close()
-
 
 class ScenarioPool:
-    """The scenario LPs split over ``workers`` forked processes (scenario w on worker w % workers);
-    the same interface as ScenarioLPs. With one worker (or no fork) everything stays in this process."""
+    """The scenario LPs spread over ``workers`` forked processes (planner.workers.WorkerPool; scenario
+    w on worker w % workers), with the interface of ScenarioLPs."""
 
     def __init__(self, problem, workers: int = 2):
-        import multiprocessing as mp
+        from functools import partial
+
+        from planner.workers import WorkerPool
 
         self.problem = problem
-        self.template = ScenarioLPs(problem, owned=[])
+        template = ScenarioLPs(problem, owned=[])
         for name in ("zones", "x_cols", "x_upper", "n_x", "binary_names"):
-            setattr(self, name, getattr(self.template, name))
-        workers = max(1, min(int(workers), problem.n_scenarios))
-        self.local = None
-        self.solves, self.seconds = 0, 0.0
-        self.procs, self.conns = [], []
-        if workers == 1 or "fork" not in mp.get_all_start_methods():
-            self.local = ScenarioLPs(problem)
-            return
-        ctx = mp.get_context("fork")
-        for k in range(workers):
-            parent, child = ctx.Pipe()
-            proc = ctx.Process(target=_serve, args=(child, problem, list(range(k, problem.n_scenarios, workers))),
-                               daemon=True)
-            proc.start()
-            self.procs.append(proc)
-            self.conns.append(parent)
-        for conn in self.conns:
-            kind, msg = conn.recv()
-            if kind != "ready":
-                raise RuntimeError(f"scenario LP worker: {msg}")
-
-    def _all(self, command, arg=None):
-        if self.local is not None:
-            return getattr(self.local, {"solve": "solve_all", "free": "solve_free_all",
-                                        "fix": "fix_binaries_all"}[command])(*(() if command == "free" else (arg,)))
-        for conn in self.conns:
-            conn.send((command, arg))
-        out, errors = {}, []
-        self.solves, self.seconds = 0, 0.0
-        for conn in self.conns:
-            kind, msg = conn.recv()
-            if kind == "error":
-                errors.append(msg)
-                continue
-            part, solves, seconds = msg
-            out.update(part or {})
-            self.solves += solves
-            self.seconds += seconds
-        if errors:
-            raise RuntimeError("; ".join(errors))
-        return out
+            setattr(self, name, getattr(template, name))
+        self.pool = WorkerPool(partial(ScenarioLPs, problem), range(problem.n_scenarios), workers,
+                               "scenario LP worker")
 
     def solve_all(self, x):
-        return self._all("solve", np.asarray(x, dtype=float))
+        return self.pool.call("solve_all", np.asarray(x, dtype=float))
 
     def solve_free_all(self):
-        return self._all("free")
+        return self.pool.call("solve_free_all")
 
     def fix_binaries_all(self, values):
-        self._all("fix", values)
+        self.pool.call("fix_binaries_all", values)
 
     def close(self):
-        for conn in self.conns:
-            try:
-                conn.send(("stop", None))
-            except (BrokenPipeError, OSError):
-                pass
-        for proc in self.procs:
-            proc.join(timeout=5)
-        self.procs, self.conns = [], []
+        self.pool.close()
 
     def __enter__(self):
         return self
@@ -296,6 +211,13 @@ class LShapedResult:
     iterations: int
     seconds: float
     history: list
+
+    @property
+    def gap(self) -> float:
+        """Relative gap of the LP's bounds (planner.results.relative_gap)."""
+        from planner.results import relative_gap
+
+        return relative_gap(self.lower_bound, self.upper_bound)
 
 
 def lshaped(problem, lps: ScenarioLPs, *, x0=None, tol: float = 1e-6, max_iterations: int = 200,

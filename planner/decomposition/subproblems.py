@@ -110,6 +110,16 @@ class CoupledProblem:
 # --------------------------------------------------------------------------------------------
 # HiGHS via Pyomo's persistent interface
 # --------------------------------------------------------------------------------------------
+def relax_binaries(model) -> list:
+    """Relax every binary variable of ``model`` to the interval [0, 1]; return the relaxed variables."""
+    relaxed = [v for v in model.component_data_objects(pyo.Var, descend_into=True) if v.is_binary()]
+    for v in relaxed:
+        v.domain = pyo.Reals
+        v.setlb(0.0)
+        v.setub(1.0)
+    return relaxed
+
+
 def _solver(mip_gap: float | None = None, time_limit: float | None = None, threads: int = 1):
     from pyomo.contrib.appsi.solvers import Highs
 

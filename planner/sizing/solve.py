@@ -449,74 +449,6 @@ class _ScenarioWorker:
         return out
 
 
-def _worker_main(conn, case, options, jobs):
-    import traceback
-
-    try:
-        worker = _ScenarioWorker(case, options, jobs)
-        conn.send(("ok", None))
-        while True:
-            cmd, args = conn.recv()
-            if cmd == "stop":
-                break
-            conn.send(("ok", getattr(worker, cmd)(*args)))
-    except Exception:  # the parent raises it with the worker's traceback
-        conn.send(("error", traceback.format_exc()))
-    finally:
-        conn.close()
-
-
-class _Workers:
-    """The scenarios dealt round-robin to ``n`` worker processes (in this process when n <= 1)."""
-
-    def __init__(self, case, options, jobs, n):
-        self.n = max(1, min(int(n), len(jobs)))
-        self.local, self.procs, self.conns = None, [], []
-        if self.n == 1:
-            self.local = _ScenarioWorker(case, options, jobs)
-            return
-        import multiprocessing as mp
-
-        ctx = mp.get_context("fork")
-        for k in range(self.n):
-            parent, child = ctx.Pipe()
-            proc = ctx.Process(target=_worker_main, args=(child, case, options, jobs[k::self.n]), daemon=True)
-            proc.start()
-            self.procs.append(proc)
-            self.conns.append(parent)
-        self._gather()
-
-    def _gather(self):
-        out = {}
-        for conn in self.conns:
-            status, value = conn.recv()
-            if status != "ok":
-                self.close()
-                raise RuntimeError(f"sizing scenario worker failed:\n{value}")
-            if value:
-                out.update(value)
-        return out
-
-    def call(self, cmd, *args):
-        if self.local is not None:
-            return getattr(self.local, cmd)(*args)
-        for conn in self.conns:
-            conn.send((cmd, args))
-        return self._gather()
-
-    def close(self):
-        for conn in self.conns:
-            try:
-                conn.send(("stop", None))
-            except (BrokenPipeError, OSError):
-                pass
-        for proc in self.procs:
-            proc.join(timeout=10)
-            if proc.is_alive():
-                proc.terminate()
-        self.procs, self.conns = [], []
-
-
 def solve_decomposed(case, day_tables, probabilities, options, names=None, processes=2, mip_rel_gap=1e-2,
                      progress=None, time_limit=None, max_iterations=8):
     """Scenario decomposition with a certified gap, for horizons whose extensive form is too large.
@@ -535,7 +467,12 @@ def solve_decomposed(case, day_tables, probabilities, options, names=None, proce
     names = list(names) if names is not None else [f"scen{k}" for k in range(len(day_tables))]
     p = np.array([float(x) for x in probabilities])
     t0 = time.perf_counter()
-    workers = _Workers(case, options, list(zip(names, day_tables)), processes)
+    from functools import partial
+
+    from planner.workers import WorkerPool
+
+    workers = WorkerPool(partial(_ScenarioWorker, case, options), list(zip(names, day_tables)), processes,
+                         "sizing scenario worker")
     try:
         # the sizes' variables (bounds, integrality, rounding) from one scenario's model
         first = build_scenario_model(case, day_tables[0], options, names[0])
