@@ -128,22 +128,11 @@ def _solve(problem, lps, expected_day, t0, rel_gap, time_limit, lp_tol, site_mip
 def evaluate_plan_models(case, scenarios, plan: LShapedPlan):
     """Each scenario's Pyomo model (planner.twostage) with the plan's day-ahead volumes and binaries
     fixed, solved (an LP): {scenario name: model}. Their expected cost re-checks the upper bound."""
-    from planner.solve_ef import highs_solve
-    from planner.twostage import scenario_creator, scenario_names_creator
+    from planner.twostage import _evaluate_models, scenario_names_creator
 
-    models = {}
-    for name in scenario_names_creator(scenarios.n_scenarios):
-        m = scenario_creator(name, case=case, scenarios=scenarios)
-        for zi, z in enumerate(plan.zones):
-            for t in range(case.n_periods):
-                m.contract.day_ahead_kw[z, t].fix(float(plan.day_ahead_kw[zi, t]))
-        for key, value in plan.binaries.items():
-            m.find_component(key).fix(value)
-        lb, ub, status, _ = highs_solve(m, mip_gap=1e-9)
-        if not math.isfinite(ub):
-            raise RuntimeError(f"scenario {name}: the plan is infeasible ({status})")
-        models[name] = m
-    return models
+    names = scenario_names_creator(scenarios.n_scenarios)
+    return _evaluate_models(case, names, {"case": case, "scenarios": scenarios}, plan.result.first_stage, 1e-9,
+                            binaries=plan.binaries)
 
 
 def expected_cost(models: dict, probabilities) -> float:

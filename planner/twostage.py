@@ -401,7 +401,7 @@ def plan(case, n_scenarios: int | None = None, method: str = "ef", np: int = 1, 
             raise RuntimeError(f"no feasible plan ({res.status}); {diag}")
         models = dict(ef_scenarios(ef)) if dispatch is None else None
     elif method == "lshaped":
-        from planner.solve_lshaped import evaluate_plan_models, solve_lshaped
+        from planner.solve_lshaped import solve_lshaped
 
         dispatch = schedule = None
         if schedule_first_stage:
@@ -409,7 +409,7 @@ def plan(case, n_scenarios: int | None = None, method: str = "ef", np: int = 1, 
                              "with schedule_first_stage=True")
         solved = solve_lshaped(case, scenarios, rel_gap=rel_gap, time_limit=time_limit, progress=progress)
         res = solved.result
-        models = evaluate_plan_models(case, scenarios, solved)
+        models = _evaluate_models(case, names, kwargs, res.first_stage, rel_gap, binaries=solved.binaries)
     else:
         dispatch = schedule = None
         res = _plan_ph(case, scenarios, names, kwargs, np, rel_gap, time_limit, max_iterations, default_rho,
@@ -464,8 +464,9 @@ def plan(case, n_scenarios: int | None = None, method: str = "ef", np: int = 1, 
     return result
 
 
-def _evaluate_models(case, names, kwargs, first_stage: dict, mip_gap: float):
-    """Scenario models with the first stage fixed at ``first_stage`` (by variable name) and solved."""
+def _evaluate_models(case, names, kwargs, first_stage: dict, mip_gap: float, binaries: dict | None = None):
+    """Scenario models with the first stage fixed at ``first_stage`` (by variable name), and any
+    ``binaries`` (name -> 0/1) fixed too, solved."""
     from planner.solve_ef import highs_solve, nonant_vars
 
     models = {}
@@ -475,6 +476,8 @@ def _evaluate_models(case, names, kwargs, first_stage: dict, mip_gap: float):
             key = var.name
             if key in first_stage:
                 var.fix(round(first_stage[key]) if var.is_integer() else first_stage[key])
+        for key, value in (binaries or {}).items():
+            m.find_component(key).fix(value)
         highs_solve(m, mip_gap=mip_gap, time_limit=60)
         models[n] = m
     return models
