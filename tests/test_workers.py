@@ -1,4 +1,4 @@
-"""planner.workers.WorkerPool: shares dealt round-robin, answers merged, worker errors raised."""
+"""planner.solvers.workers.WorkerPool: shares dealt round-robin, answers merged, worker errors raised."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from planner.workers import WorkerPool
+from planner.solvers.workers import WorkerPool
 
 
 class Owner:

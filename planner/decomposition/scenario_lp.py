@@ -168,13 +168,13 @@ class ScenarioLPs:
 
 
 class ScenarioPool:
-    """The scenario LPs spread over ``workers`` forked processes (planner.workers.WorkerPool; scenario
+    """The scenario LPs spread over ``workers`` forked processes (planner.solvers.workers.WorkerPool; scenario
     w on worker w % workers), with the interface of ScenarioLPs."""
 
     def __init__(self, problem, workers: int = 2):
         from functools import partial
 
-        from planner.workers import WorkerPool
+        from planner.solvers.workers import WorkerPool
 
         self.problem = problem
         template = ScenarioLPs(problem, owned=[])

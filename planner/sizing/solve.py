@@ -469,7 +469,7 @@ def solve_decomposed(case, day_tables, probabilities, options, names=None, proce
     t0 = time.perf_counter()
     from functools import partial
 
-    from planner.workers import WorkerPool
+    from planner.solvers.workers import WorkerPool
 
     workers = WorkerPool(partial(_ScenarioWorker, case, options), list(zip(names, day_tables)), processes,
                          "sizing scenario worker")

@@ -8,10 +8,11 @@ LPs, whose solver instances must stay alive between calls so HiGHS re-solves fro
 
 from __future__ import annotations
 
+import multiprocessing as mp
+import traceback
+
 
 def _serve(conn, factory, share):
-    import traceback
-
     try:
         obj = factory(share)
         conn.send(("ok", None))
@@ -30,8 +31,6 @@ class WorkerPool:
     """``factory(share)`` in ``n`` forked processes; ``call`` merges their dict answers."""
 
     def __init__(self, factory, items, n: int, label: str = "worker"):
-        import multiprocessing as mp
-
         items = list(items)
         self.label = label
         self.n = max(1, min(int(n), len(items)))
