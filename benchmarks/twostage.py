@@ -5,7 +5,7 @@ seeded replicator: copies of the three sites with loads and line powers scaled b
 in [0.8, 1.2], linked in a chain). Scenarios from planner.scenario_inputs.case_scenarios.
 Usage: python benchmarks/twostage.py [--rows default:50,3:10,...] [--time-limit 120] [--no-ph] [--no-ef]
 [--decomposition [--np 2]] (adds the site-and-scenario price decomposition's time, bounds and gap)
-[--lshaped] (adds planner.solve_lshaped: the L-shaped LP bound and a common-schedule incumbent)
+[--lshaped] (adds the L-shaped method: the LP bound and a common-schedule incumbent)
 The issue's targets: ``--rows default:50 --lshaped --no-ef --no-ph --rel-gap 0.005 --time-limit 120``
 and ``--rows 10:200 --lshaped --no-ef --no-ph --rel-gap 0.01 --time-limit 600``.
 """
@@ -20,12 +20,17 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from planner.case import Link, load_case  # noqa: E402
+from planner.dayahead.methods.lshaped import solve_lshaped  # noqa: E402
+from planner.dayahead.plan import plan  # noqa: E402
+from planner.decomposition import run_decomposition  # noqa: E402
 from planner.results import relative_gap  # noqa: E402
+from planner.scenario_inputs import case_scenarios  # noqa: E402
 
 
 def replicate_case(case, n_sites: int, seed: int = 0):
@@ -45,23 +50,10 @@ def replicate_case(case, n_sites: int, seed: int = 0):
                                source=None)
 
 
-def scenarios_for(case, n, seed):
-    try:
-        from planner.scenario_inputs import case_scenarios
-    except ImportError:
-        sys.path.insert(0, str(ROOT / "tests"))
-        from twostage_fixtures import simple_test_scenarios as case_scenarios
-    return case_scenarios(case, n, seed)
-
-
 def run_row(case, n, time_limit, ph, rel_gap, decomposition=False, np_dec=1, ef=True, lshaped=False):
-    import planner.twostage as ts
-
-    scen = scenarios_for(case, n, 0)
+    scen = case_scenarios(case, n, 0)
     row = {"case": case.name, "sites": len(case.sites), "scenarios": n}
     if lshaped:
-        from planner.solve_lshaped import solve_lshaped
-
         t = time.perf_counter()
         r = solve_lshaped(case, scen, rel_gap=rel_gap, time_limit=time_limit, progress=False).result
         row.update(ls_time_s=time.perf_counter() - t, ls_lb=r.lower_bound, ls_ub=r.upper_bound,
@@ -70,23 +62,21 @@ def run_row(case, n, time_limit, ph, rel_gap, decomposition=False, np_dec=1, ef=
     try:
         if not ef:
             raise RuntimeError("EF not run (--no-ef)")
-        r = ts.plan(case, n, method="ef", scenarios=scen, rel_gap=rel_gap, time_limit=time_limit, measures=False,
+        r = plan(case, n, method="ef", scenarios=scen, rel_gap=rel_gap, time_limit=time_limit, measures=False,
                     progress=False)
         row.update(ef_time_s=time.perf_counter() - t, ef_lb=r.lower_bound, ef_ub=r.upper_bound, ef_gap=r.gap)
-    except RuntimeError as exc:
+    except RuntimeError as exc:  # NoPlanError included
         row.update(ef_time_s=time.perf_counter() - t, ef_lb=math.nan, ef_ub=math.inf, ef_gap=math.inf,
                    ef_note=str(exc).splitlines()[0][:80])
     if ph:
         t = time.perf_counter()
         try:
-            r = ts.plan(case, n, method="ph", np=3, scenarios=scen, rel_gap=rel_gap, time_limit=time_limit,
+            r = plan(case, n, method="ph", n_ranks=3, scenarios=scen, rel_gap=rel_gap, time_limit=time_limit,
                         measures=False, progress=False)
             row.update(ph_time_s=time.perf_counter() - t, ph_lb=r.lower_bound, ph_ub=r.upper_bound, ph_gap=r.gap)
         except RuntimeError as exc:
             row.update(ph_time_s=time.perf_counter() - t, ph_gap=math.inf, ph_note=str(exc).splitlines()[0][:80])
     if decomposition:  # site-and-scenario price decomposition (planner.decomposition), same scenarios
-        from planner.decomposition import run_decomposition
-
         t = time.perf_counter()
         r = run_decomposition(case, "price", scenarios=scen, np=np_dec, rel_gap=rel_gap, time_limit=time_limit,
                               max_iterations=50, site_mip_gap=rel_gap / 2, progress=False)
@@ -107,9 +97,8 @@ def main(argv=None):
     p.add_argument("--np", type=int, default=1, help="MPI ranks of the decomposition")
     p.add_argument("--no-ef", action="store_true", help="skip the extensive form")
     p.add_argument("--lshaped", action="store_true",
-                   help="also solve by planner.solve_lshaped (L-shaped LP bound, common-schedule incumbent)")
+                   help="also solve by the L-shaped method (LP bound, common-schedule incumbent)")
     args = p.parse_args(argv)
-    import pandas as pd
 
     default = load_case(ROOT / "data" / "cases" / "default.toml")
     rows = []

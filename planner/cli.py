@@ -79,7 +79,7 @@ def cmd_scenarios(args) -> int:
 
 def cmd_plan(args) -> int:
     return _run_stage(args, "Day-ahead plan", "plan_stage", n_scenarios=args.scenarios, method=args.method,
-                      np=args.np, seed=args.seed, rel_gap=args.gap, time_limit=args.time_limit,
+                      n_ranks=args.np, random_state=args.seed, rel_gap=args.gap, time_limit=args.time_limit,
                       measures=not args.no_measures)
 
 
@@ -91,7 +91,7 @@ def cmd_study(args) -> int:
 
 def cmd_policy(args) -> int:
     return _run_stage(args, "Battery policy", "policy_stage", iterations=args.iterations,
-                      simulations=args.simulations, seed=args.seed, np=args.np)
+                      simulations=args.simulations, random_state=args.seed, n_ranks=args.np)
 
 
 def cmd_size(args) -> int:

@@ -13,7 +13,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from planner.dayahead.methods import METHODS
+from planner.dayahead.plan import plan
+from planner.dayahead.plots import PLAN_FIGURES
+from planner.dayahead.study import study
 from planner.plots import plot_fan
+from planner.policy.compare import run_policy
+from planner.policy.fixed_schedule import FixedSchedule
 from planner.report import Report
 
 
@@ -76,15 +82,12 @@ def scenarios_stage(case, report: Report, n_scenarios: int = 200, seed: int = 0,
     return full, reduced
 
 
-def plan_stage(case, report: Report, n_scenarios: int = 20, method: str = "ef", np: int = 1,
-               seed: int | None = None, rel_gap: float = 0.005, measures: bool = True, quick: bool = False,
+def plan_stage(case, report: Report, n_scenarios: int = 20, method: str = "ef", n_ranks: int = 1,
+               random_state: int | None = None, rel_gap: float = 0.005, measures: bool = True, quick: bool = False,
                time_limit: float | None = 120.0, measures_time_limit: float | None = 20.0):
     """Two-stage day-ahead procurement: bounds, gap, day-ahead schedule, Gantt chart, VSS and EVPI."""
-    from planner.twostage import plan
-
-    title = {"ef": "extensive form", "ph": "progressive hedging", "lshaped": "L-shaped bound, common-schedule plan"}
-    section = report.section(f"Day-ahead procurement ({title.get(method, method)})")
-    result = plan(case, n_scenarios=n_scenarios, method=method, np=np, seed=seed,
+    section = report.section(f"Day-ahead procurement ({METHODS[method].description})")
+    result = plan(case, n_scenarios=n_scenarios, method=method, n_ranks=n_ranks, random_state=random_state,
                   output_dir=report.output_dir / "plan", progress=True, rel_gap=rel_gap, measures=measures,
                   time_limit=time_limit, measures_time_limit=measures_time_limit)
     section.paragraphs.append(
@@ -103,29 +106,16 @@ def plan_stage(case, report: Report, n_scenarios: int = 20, method: str = "ef", 
         report.add_table(section, "Stochastic-programming measures (EV, EEV, VSS, WS, EVPI)", m, "plan_measures")
     if result.day_ahead is not None:
         report.add_table(section, "Day-ahead purchase per period (kW)", result.day_ahead.round(1), "plan_day_ahead")
-    try:
-        from planner import plots_twostage
-    except ImportError:  # plots of the two-stage stage are optional extras
-        plots_twostage = None
-    if plots_twostage is not None:
-        for name, caption in (("plot_day_ahead", "Day-ahead purchases against prices"),
-                              ("plot_gantt", "Production schedule per line (Gantt chart)"),
-                              ("plot_dispatch", "Dispatch per site in one scenario"),
-                              ("plot_bounds", "Lower and upper bounds against time")):
-            fn = getattr(plots_twostage, name, None)
-            if fn is not None:
-                path = fn(result, report.figure_path(name.replace("plot_", "plan_")), case=case) \
-                    if "case" in fn.__code__.co_varnames else fn(result, report.figure_path(name.replace("plot_", "plan_")))
-                if path is not None:
-                    section.figures.append((caption, path))
+    for stem, caption, draw in PLAN_FIGURES:
+        path = draw(result, report.figure_path(stem))
+        if path is not None:
+            section.figures.append((caption, path))
     return result
 
 
 def study_stage(case, report: Report, sizes=(10, 20, 50), seeds=(0, 1, 2), reference_size: int = 200,
                 time_limit: float | None = 120.0, quick: bool = False):
     """Scenario-tree study: in- and out-of-sample cost, decision shifts, VSS and EVPI by size."""
-    from planner.study import study
-
     section = report.section("Scenario-tree study (in-sample and out-of-sample stability)")
     results, summary = study(case, sizes=list(sizes), seeds=list(seeds), reference_size=reference_size,
                              time_limit=time_limit, output_dir=report.output_dir / "study", progress=True)
@@ -140,16 +130,13 @@ def study_stage(case, report: Report, sizes=(10, 20, 50), seeds=(0, 1, 2), refer
     return results, summary
 
 
-def policy_stage(case, report: Report, iterations: int = 100, simulations: int = 100, seed: int = 0,
-                 np: int = 1, plan_result=None, quick: bool = False):
+def policy_stage(case, report: Report, iterations: int = 100, simulations: int = 100, random_state: int = 0,
+                 n_ranks: int = 1, plan_result=None, quick: bool = False):
     """The SDDP battery policy: bounds, convergence, SoC paths, comparison with other policies."""
-    from planner.policy import FixedSchedule
-    from planner.policy.compare import run_policy
-
     schedule = FixedSchedule.from_plan(plan_result, case) if plan_result is not None else None
     section = report.section("Hour-by-hour battery policy (SDDP)")
-    result = run_policy(case, iterations=iterations, simulations=simulations, seed=seed, np=np,
-                        output_dir=report.output_dir / "policy", progress=True, schedule=schedule)
+    result = run_policy(case, iterations=iterations, simulations=simulations, random_state=random_state,
+                        n_ranks=n_ranks, output_dir=report.output_dir / "policy", progress=True, schedule=schedule)
     lo, hi = result.upper_bound_ci
     section.paragraphs.append(
         f"State: state of charge of every battery and the running import peak; a Markov lattice of "
@@ -282,9 +269,9 @@ def run_main_job(case, output_dir: Path, quick: bool = False) -> Path:
     # VSS and EVPI need one MIP per scenario on top (EV, EEV, wait-and-see): `planner plan` computes
     # them; the main job reports the plan's bounds only, to stay within a few minutes.
     plan_result = timed("day-ahead plan", plan_stage, case, report, n_scenarios=2 if quick else 5,
-                        seed=seed, measures=False, quick=quick, time_limit=20 if quick else 60)
+                        random_state=seed, measures=False, quick=quick, time_limit=20 if quick else 60)
     timed("battery policy", policy_stage, case, report, iterations=20 if quick else 500,
-          simulations=20 if quick else 100, seed=seed, plan_result=plan_result, quick=quick)
+          simulations=20 if quick else 100, random_state=seed, plan_result=plan_result, quick=quick)
     # sizing over the full horizon is the heaviest stage: a small configuration with a time limit
     # (its bounds and gap are reported); `planner size` runs larger ones
     timed("sizing", sizing_stage, case, report, years=4 if quick else None, days=2 if quick else 3,

@@ -9,6 +9,9 @@ WS -115405.56.
 from __future__ import annotations
 
 import pyomo.environ as pyo
+from mpisppy.utils import sputils
+
+from planner.stochastic.names import scenario_index, scenario_names_creator  # noqa: F401 (a module hook)
 
 CROPS = ("wheat", "corn", "beets")
 YIELDS_T_PER_ACRE = {
@@ -44,30 +47,19 @@ def build_farmer(yields: dict, name: str = "farmer") -> pyo.ConcreteModel:
     return m
 
 
-def _attach(m):
-    from mpisppy import scenario_tree
-
-    m._mpisppy_node_list = [scenario_tree.ScenarioNode("ROOT", 1.0, 1, m.planting_cost, [m.acres], m)]
-    return m
-
-
-def scenario_names_creator(num_scens, start=None):
-    start = 0 if start is None else start
-    return [f"scen{i}" for i in range(start, start + num_scens)]
-
-
 def scenario_creator(scenario_name, num_scens=3):
-    i = int("".join(ch for ch in scenario_name if ch.isdigit()))
-    m = _attach(build_farmer(YIELDS_T_PER_ACRE[LEVELS[i % 3]], scenario_name))
+    m = build_farmer(YIELDS_T_PER_ACRE[LEVELS[scenario_index(scenario_name) % 3]], scenario_name)
+    sputils.attach_root_node(m, m.planting_cost, [m.acres])
     m._mpisppy_probability = 1.0 / num_scens
     return m
 
 
-def mean_scenario_creator(scenario_name="mean0", num_scens=3):
-    """All yields at their expected value (for the expected-value problem)."""
+def average_scenario_creator(scenario_name="average0", num_scens=3):
+    """All yields at their expected value (the expected-value problem)."""
     levels = [LEVELS[i % 3] for i in range(num_scens)]
     mean = {c: sum(YIELDS_T_PER_ACRE[l][c] for l in levels) / num_scens for c in CROPS}
-    m = _attach(build_farmer(mean, scenario_name))
+    m = build_farmer(mean, scenario_name)
+    sputils.attach_root_node(m, m.planting_cost, [m.acres])
     m._mpisppy_probability = 1.0
     return m
 

@@ -1,8 +1,8 @@
-"""Two-stage day-ahead problem of many scenarios: certified bounds by the L-shaped method.
+"""The L-shaped method for many scenarios: the LP relaxation's bound and a common-schedule incumbent.
 
 Lower bound: the LP relaxation of the whole problem (every scenario, every binary relaxed), solved by
 the multi-cut L-shaped method over the day-ahead volumes with scenario LPs kept warm in HiGHS
-(planner.decomposition.scenario_lp); the master's bound without trust region is valid.
+(planner.dayahead.lshaped); the master's bound without trust region is valid.
 
 Upper bound: a production and generator schedule common to all scenarios, each site's best response
 to the LP's probability-weighted supply prices on the expected day (one site MIP per site, links
@@ -21,6 +21,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from planner.dayahead.data import mean_data
+from planner.dayahead.lshaped import ScenarioPool, lshaped
+from planner.dayahead.methods.base import Incumbent, Method, MethodOutcome, DayAheadProblem
+from planner.decomposition.subproblems import CoupledProblem, SiteSubproblem
+from planner.progress import Progress
 from planner.results import SolveResult, relative_gap
 
 
@@ -39,10 +44,8 @@ class LShapedPlan:
 def common_schedule(problem, prices: np.ndarray, expected_day: dict, *, mip_gap: float = 1e-3,
                     time_limit: float = 10.0) -> dict:
     """Each site's schedule minimising its own cost plus the probability-weighted mean of ``prices``
-    ((n_sub, T), EUR/MWh) times its supply, on ``expected_day`` (planner.twostage.mean_data):
+    ((n_sub, T), EUR/MWh) times its supply, on ``expected_day`` (planner.dayahead.data.mean_data):
     {binary name: 0/1}."""
-    from planner.decomposition.subproblems import CoupledProblem, SiteSubproblem
-
     S, N, T = problem.n_scenarios, problem.n_sites, problem.n_periods
     p = np.asarray(problem.probabilities, dtype=float) / float(np.sum(problem.probabilities))
     mean_prices = np.einsum("s,sit->it", p, np.asarray(prices, dtype=float).reshape(S, N, T))
@@ -63,10 +66,6 @@ def solve_lshaped(case, scenarios, *, rel_gap: float = 0.005, time_limit: float 
                   workers: int = 2, progress: bool = True) -> LShapedPlan:
     """Bounds and a plan for the day-ahead problem of ``case`` over ``scenarios`` (a ScenarioSet);
     the scenario LPs are spread over ``workers`` processes."""
-    from planner.decomposition.scenario_lp import ScenarioPool
-    from planner.decomposition.subproblems import CoupledProblem
-    from planner.twostage import mean_data
-
     t0 = time.perf_counter()
     problem = CoupledProblem.from_case(case, scenarios)
     with ScenarioPool(problem, workers) as lps:
@@ -75,12 +74,10 @@ def solve_lshaped(case, scenarios, *, rel_gap: float = 0.005, time_limit: float 
 
 
 def _solve(problem, lps, expected_day, t0, rel_gap, time_limit, lp_tol, site_mip_gap, site_time_limit, progress):
-    from planner.decomposition.scenario_lp import lshaped
-
+    log = Progress("L-shaped", enabled=progress)
     stats = {"build_s": time.perf_counter() - t0}
-    if progress:
-        print(f"[L-shaped] {problem.n_scenarios} scenario LPs of {problem.n_sites} sites built in "
-              f"{stats['build_s']:.1f} s", flush=True)
+    log.message(f"{problem.n_scenarios} scenario LPs of {problem.n_sites} sites built in "
+                f"{stats['build_s']:.1f} s")
 
     def left():
         return None if time_limit is None else max(1.0, time_limit - (time.perf_counter() - t0))
@@ -90,9 +87,8 @@ def _solve(problem, lps, expected_day, t0, rel_gap, time_limit, lp_tol, site_mip
     # no integer plan during the LP phase: its upper values are the LP's, not bounds of the problem
     history = [("LP", it, lb, math.inf, t) for it, lb, _, t in lp.history]
     lower = lp.lower_bound
-    if progress:
-        print(f"[L-shaped] LP relaxation: bound {lower:,.2f} after {lp.iterations} iterations "
-              f"({time.perf_counter() - t0:.1f} s)", flush=True)
+    log.message(f"LP relaxation: bound {lower:,.2f} after {lp.iterations} iterations "
+                f"({time.perf_counter() - t0:.1f} s)")
     t1 = time.perf_counter()
     fixed = common_schedule(problem, lp.prices, expected_day, mip_gap=site_mip_gap, time_limit=site_time_limit)
     stats["schedule_s"] = time.perf_counter() - t1
@@ -100,9 +96,8 @@ def _solve(problem, lps, expected_day, t0, rel_gap, time_limit, lp_tol, site_mip
     if missing:
         raise RuntimeError(f"common schedule: {len(missing)} binaries of the model not set, e.g. {sorted(missing)[:3]}")
     lps.fix_binaries_all(fixed)
-    if progress:
-        print(f"[L-shaped] common schedule from the sites' best responses to the LP prices in "
-              f"{stats['schedule_s']:.1f} s; evaluating it in every scenario", flush=True)
+    log.message(f"common schedule from the sites' best responses to the LP prices in "
+                f"{stats['schedule_s']:.1f} s; evaluating it in every scenario")
     t2 = time.perf_counter()
     # only the upper bound matters here: stop once the gap to the LP bound meets the target
     ev = lshaped(problem, lps, x0=lp.x, tol=lp_tol, time_limit=left(), progress=progress,
@@ -119,23 +114,22 @@ def _solve(problem, lps, expected_day, t0, rel_gap, time_limit, lp_tol, site_mip
     res = SolveResult(lower_bound=lower, upper_bound=upper, status=status, time_s=seconds, method="L-shaped",
                       first_stage=first, iterations=lp.iterations + ev.iterations,
                       log=[(h[1], h[2], h[3], h[4]) for h in history])
-    if progress:
-        print(f"[L-shaped] LB {lower:,.2f}  UB {upper:,.2f}  gap {100 * gap:.3f} %  {seconds:.1f} s ({status})",
-              flush=True)
+    log.message(f"LB {lower:,.2f}  UB {upper:,.2f}  gap {100 * gap:.3f} %  {seconds:.1f} s ({status})")
     return LShapedPlan(res, ev.x, fixed, lps.zones, history, stats)
 
 
-def evaluate_plan_models(case, scenarios, plan: LShapedPlan):
-    """Each scenario's Pyomo model (planner.twostage) with the plan's day-ahead volumes and binaries
-    fixed, solved (an LP): {scenario name: model}. Their expected cost re-checks the upper bound."""
-    from planner.twostage import _evaluate_models, scenario_names_creator
+class LShaped(Method):
+    name = "lshaped"
+    description = "L-shaped method (many scenarios: LP relaxation bound, common-schedule incumbent)"
+    schedule_first_stage = False
 
-    names = scenario_names_creator(scenarios.n_scenarios)
-    return _evaluate_models(case, names, {"case": case, "scenarios": scenarios}, plan.result.first_stage, 1e-9,
-                            binaries=plan.binaries)
-
-
-def expected_cost(models: dict, probabilities) -> float:
-    import pyomo.environ as pyo
-
-    return float(sum(float(p) * pyo.value(m.total_cost_eur) for p, m in zip(probabilities, models.values())))
+    def solve(self, problem: DayAheadProblem) -> MethodOutcome:
+        if problem.schedule_first_stage:
+            raise ValueError("method = 'lshaped' keeps the production schedule as recourse; use 'ef' or 'ph' "
+                             "with schedule_first_stage=True")
+        solved = solve_lshaped(problem.case, problem.scenarios, rel_gap=problem.rel_gap,
+                               time_limit=problem.time_left(), progress=problem.progress)
+        res = solved.result
+        incumbents = [Incumbent(res.upper_bound, res.first_stage, res.method, fixed=solved.binaries)] \
+            if math.isfinite(res.upper_bound) else []
+        return MethodOutcome(res, incumbents)

@@ -14,9 +14,13 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+import pyomo.environ as pyo
+from scipy.optimize import linprog
 
 from planner.blocks import ELASTIC_FAMILIES
 from planner.blocks.site import delivery_period
+from planner.dayahead.model import build_day_ahead_model
+from planner.solvers.highs import solve_with_bounds
 
 
 @dataclass(frozen=True)
@@ -51,8 +55,6 @@ def _line_hours(line, material, case) -> float:
 
 def _site_time_lp(site, case, need: dict) -> dict:
     """Minimal total shortfall per material when lines share their time (LP, scipy)."""
-    from scipy.optimize import linprog
-
     mats = [m for m in need if need[m] > 0]
     if not mats:
         return {}
@@ -166,8 +168,6 @@ class Diagnosis:
 
 
 def _slack_report(model) -> list:
-    import pyomo.environ as pyo
-
     items = []
     for v in model.component_objects(pyo.Var, descend_into=True):
         if not v.local_name.startswith("slack_"):
@@ -182,18 +182,13 @@ def _slack_report(model) -> list:
 
 def diagnose_infeasible(case, data: dict, *, schedule_first_stage: bool = False, time_limit: float = 60.0,
                         families=None) -> Diagnosis:
-    """Solve the scenario ``data`` (see planner.twostage.scenario_data); if infeasible, relax families."""
-    from planner.solve_ef import highs_solve
-    from planner.twostage import build_day_ahead_model
-
+    """Solve the scenario ``data`` (see planner.dayahead.data.scenario_data); if infeasible, relax families."""
     model = build_day_ahead_model(case, data, schedule_first_stage=schedule_first_stage)
-    lb, ub, status, _ = highs_solve(model, mip_gap=1e-3, time_limit=time_limit)
-    if math.isfinite(ub):
+    if math.isfinite(solve_with_bounds(model, mip_gap=1e-3, time_limit=time_limit).upper_bound):
         return Diagnosis(True, {})
     found = {}
     for fam in (families or ELASTIC_FAMILIES):
         m = build_day_ahead_model(case, data, elastic=frozenset([fam]))
-        lb, ub, status, _ = highs_solve(m, mip_gap=1e-3, time_limit=time_limit)
-        if math.isfinite(ub):
+        if math.isfinite(solve_with_bounds(m, mip_gap=1e-3, time_limit=time_limit).upper_bound):
             found[fam] = sorted(_slack_report(m), key=lambda x: -x[1])
     return Diagnosis(False, found)

@@ -9,17 +9,13 @@ import numpy as np
 import pytest
 
 from planner.case import case_from_dict
-from planner.feasibility import InfeasiblePlanError, check_plan, diagnose_infeasible
-from planner.solve_ef import solve_ef
-import planner.twostage as ts
-from scenarios.scenario_set import ScenarioSet
+from planner.dayahead import module
+from planner.dayahead.data import scenario_data
+from planner.dayahead.feasibility import InfeasiblePlanError, check_plan, diagnose_infeasible
+from planner.dayahead.model import day_ahead_frame
+from planner.dayahead.plan import plan
+from planner.stochastic.ef import ef_scenarios, solve_ef
 
-
-def _prices(p0, p1, p2):
-    """ScenarioSet (S, T, 3) of prices; p0/p1/p2 given as (S, T) arrays; equal probabilities."""
-    values = np.stack([np.asarray(p0, float), np.asarray(p1, float), np.asarray(p2, float)], axis=2)
-    s = values.shape[0]
-    return ScenarioSet(values, np.full(s, 1.0 / s), ("p0_eur_per_mwh", "p1_eur_per_mwh", "p2_eur_per_mwh"))
 
 
 def _case_a(**contract):
@@ -37,7 +33,7 @@ P1_A = [[40, 40, 32, 48], [70, 70, 68, 54]]          # expected 55, 55, 50, 51
 P2_A = [[35, 35, 27, 43]] * 2                         # below p0 and every p1: no arbitrage
 
 
-def test_day_ahead_bought_exactly_when_p0_below_expected_intraday():
+def test_day_ahead_bought_exactly_when_p0_below_expected_intraday(price_set):
     """One site, constant load L = 1000 kW, no lines, two equiprobable scenarios, hourly periods.
 
     Day-ahead volume x_t (kW) in hour t costs p0_t x_t; the shortfall L - x_t is bought intraday at
@@ -52,34 +48,18 @@ def test_day_ahead_bought_exactly_when_p0_below_expected_intraday():
     Optimum: 601.9667 EUR.
     """
     case = _case_a()
-    scen = _prices(P0_A, P1_A, P2_A)
-    res, ef = solve_ef(ts, ts.scenario_names_creator(2), {"case": case, "scenarios": scen}, mip_gap=1e-9)
+    scen = price_set(P0_A, P1_A, P2_A)
+    res, ef = solve_ef(module, module.scenario_names_creator(2), {"case": case, "scenarios": scen}, mip_gap=1e-9)
     expected = 201.0 + 96.8 + 10.95 * 5000 * (4 / 24) / 30
     assert res.upper_bound == pytest.approx(expected, abs=1e-6)
     assert res.lower_bound <= res.upper_bound + 1e-9
     assert res.gap == pytest.approx((res.upper_bound - res.lower_bound) / abs(res.upper_bound))
-    da = ts.day_ahead_frame(case, res.first_stage)["grid"].to_numpy()
+    da = day_ahead_frame(case, res.first_stage)["grid"].to_numpy()
     np.testing.assert_allclose(da, [1000.0, 0.0, 1000.0, 0.0], atol=1e-6)
 
 
-def _case_b(plan_m2=8.0, changeover=2.0, storage=None):
-    site = {"name": "plant", "latitude": 45.0, "longitude": 5.0,
-            "base_load": {"mean_kw": 0.0, "values_kw": [0.0] * 6},
-            "lines": [{"name": "press", "power_kw": {"M1": 1000.0, "M2": 1000.0},
-                       "rate_t_per_h": {"M1": 1.0, "M2": 1.0}, "changeover_hours": changeover,
-                       "restart_hours": 2.0, "standby_power_kw": 100.0, "initial_material": "M1"}],
-            "plan_t_per_day": {"M1": 8.0, "M2": plan_m2}}
-    if storage:
-        site["storage"] = storage
-    return case_from_dict({
-        "name": "hand_b", "horizon_hours": 6, "period_minutes": 60,
-        "contract": {"subscribed_power_kw": 5000.0, "demand_charge_eur_per_kw_month": 0.0,
-                     "energy_charge_eur_per_kwh": 0.0242, "overrun_charge_eur_per_kw": 0.0},
-        "sites": [site],
-    })
 
-
-def test_changeover_latency_forces_known_schedule():
+def test_changeover_latency_forces_known_schedule(price_set, hand_line_case):
     """One line, initially producing M1, 1 t/h of either material; plan over the 6-hour horizon:
     2 t of M1 and 2 t of M2 (8 t/day x 6/24). A changeover takes 2 h, a restart 2 h after a stop.
     Producing M1 first needs 2 h, switching 2 h (standby), M2 2 h: exactly 6 h, so the only schedule
@@ -89,13 +69,12 @@ def test_changeover_latency_forces_known_schedule():
     volume equals the load. Energy 4 x 1000 + 2 x 100 = 4200 kWh: 4.2 MWh x 50 = 210 EUR, energy
     charge 0.0242 x 4200 = 101.64 EUR; no demand charge (f1 = 0). Optimum 311.64 EUR.
     """
-    case = _case_b()
+    case = hand_line_case()
     flat = np.full((2, 6), 50.0)
-    scen = _prices(flat, flat + 5, flat - 10)
-    res, ef = solve_ef(ts, ts.scenario_names_creator(2), {"case": case, "scenarios": scen}, mip_gap=1e-9)
+    scen = price_set(flat, flat + 5, flat - 10)
+    res, ef = solve_ef(module, module.scenario_names_creator(2), {"case": case, "scenarios": scen}, mip_gap=1e-9)
     assert res.upper_bound == pytest.approx(210.0 + 0.0242 * 4200, abs=1e-6)
     assert res.lower_bound <= res.upper_bound + 1e-9
-    from planner.solve_ef import ef_scenarios
 
     _, model = ef_scenarios(ef)[0]
     line = model.site["plant"].line["press"]
@@ -104,44 +83,44 @@ def test_changeover_latency_forces_known_schedule():
     assert run["M1"] == [1, 1, 0, 0, 0, 0]
     assert run["M2"] == [0, 0, 0, 0, 1, 1]
     assert on_m2 == [0, 0, 1, 1, 1, 1]
-    np.testing.assert_allclose(ts.day_ahead_frame(case, res.first_stage)["grid"], [1000, 1000, 100, 100, 1000, 1000],
+    np.testing.assert_allclose(day_ahead_frame(case, res.first_stage)["grid"], [1000, 1000, 100, 100, 1000, 1000],
                                atol=1e-6)
 
 
-def test_shorter_changeover_is_cheaper():
+def test_shorter_changeover_is_cheaper(price_set, hand_line_case):
     """With a 1 h changeover the same plan leaves an idle hour: one standby hour less (100 kWh)."""
     flat = np.full((1, 6), 50.0)
-    scen = _prices(flat, flat, flat - 10)
-    res, _ = solve_ef(ts, ["scen0"], {"case": _case_b(changeover=1.0), "scenarios": scen}, mip_gap=1e-9)
+    scen = price_set(flat, flat, flat - 10)
+    res, _ = solve_ef(module, ["scen0"], {"case": hand_line_case(changeover=1.0), "scenarios": scen}, mip_gap=1e-9)
     assert res.upper_bound == pytest.approx((4000 + 100) / 1000 * 50 + 0.0242 * 4100, abs=1e-6)
 
 
-def test_impossible_plan_named_before_any_solve():
+def test_impossible_plan_named_before_any_solve(price_set, hand_line_case):
     """2 t M1 + 3 t M2 in 6 h with a 2 h changeover needs 7 h of line time: 1 t short."""
-    case = _case_b(plan_m2=12.0)
+    case = hand_line_case(plan_m2=12.0)
     problems = check_plan(case)
     assert problems, "the pre-check must flag the plan"
     assert all(p.site == "plant" for p in problems)
     assert sum(p.shortfall_t for p in problems) == pytest.approx(1.0, abs=1e-6)
     with pytest.raises(InfeasiblePlanError, match="plant"):
-        ts.plan(case, scenarios=_prices(np.full((1, 6), 50.0), np.full((1, 6), 55.0), np.full((1, 6), 40.0)),
+        plan(case, scenarios=price_set(np.full((1, 6), 50.0), np.full((1, 6), 55.0), np.full((1, 6), 40.0)),
                 progress=False, measures=False)
 
 
-def test_storage_overflow_named_before_any_solve():
-    case = _case_b(storage={"M1": {"initial_t": 9.0, "max_t": 10.0}})
+def test_storage_overflow_named_before_any_solve(hand_line_case):
+    case = hand_line_case(storage={"M1": {"initial_t": 9.0, "max_t": 10.0}})
     problems = check_plan(case)
     assert [(p.site, p.material) for p in problems] == [("plant", "M1")]
     assert problems[0].shortfall_t == pytest.approx(1.0)
     assert "storage" in problems[0].reason
 
 
-def test_infeasible_peak_cap_diagnosed_as_peak_cap():
+def test_infeasible_peak_cap_diagnosed_as_peak_cap(price_set):
     """A hard cap of 800 kW under a 1000 kW load: only relaxing the peak cap restores feasibility,
     by 200 kW in each of the 4 hours."""
     case = _case_a(peak_cap_kw=800.0)
-    scen = _prices(P0_A, P1_A, P2_A)
-    diag = diagnose_infeasible(case, ts.scenario_data(case, scen, 0))
+    scen = price_set(P0_A, P1_A, P2_A)
+    diag = diagnose_infeasible(case, scenario_data(case, scen, 0))
     assert not diag.feasible
     assert list(diag.families) == ["peak_cap"]
     amounts = [a for _, a in diag.families["peak_cap"]]

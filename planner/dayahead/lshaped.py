@@ -6,7 +6,7 @@ zones x periods), so it is solved here by Benders decomposition (the L-shaped me
 Wets 1969, one cut per scenario, Birge and Louveaux 1988) with a trust region on the day-ahead volumes
 (Linderoth and Wright 2003):
 
-- ``ScenarioLPs`` builds one scenario's Pyomo model (planner.twostage, every binary relaxed to
+- ``ScenarioLPs`` builds one scenario's Pyomo model (planner.dayahead.model, every binary relaxed to
   [0, 1]) once, translates it to HiGHS, and derives every other scenario's LP from it by changing the
   scenario data in place (prices in the objective, available PV and wind in the right-hand sides, the
   grid-port bounds); each scenario keeps its own HiGHS instance, re-solved from its last basis when the
@@ -25,18 +25,17 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
+from functools import partial
 
 import highspy
 import numpy as np
 
-
-def _highs(options: dict | None = None) -> highspy.Highs:
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("threads", 1)
-    for k, v in (options or {}).items():
-        h.setOptionValue(k, v)
-    return h
+from planner.blocks.site import grid_port_bound_kw
+from planner.dayahead.data import zones_of
+from planner.dayahead.model import build_day_ahead_model
+from planner.results import relative_gap
+from planner.solvers.highs import TIGHT_TOLERANCES, appsi_highs, column_of, highs_lp, highs_of, relax_binaries, row_of
+from planner.solvers.workers import WorkerPool
 
 
 class ScenarioLPs:
@@ -51,22 +50,16 @@ class ScenarioLPs:
     TOL = 1e-9
 
     def __init__(self, problem, owned=None):
-        from pyomo.contrib.appsi.solvers import Highs as AppsiHighs
-
-        from planner.blocks.site import grid_port_bound_kw
-        from planner.decomposition.subproblems import relax_binaries
-        from planner.twostage import build_day_ahead_model, zones_of
-
         self.problem = problem
         case = problem.case
         self.zones = list(zones_of(case))
         T = range(case.n_periods)
         m = build_day_ahead_model(case, problem.data[0], name="template")
         self.binary_names = [v.name for v in relax_binaries(m)]
-        opt = AppsiHighs()
+        opt = appsi_highs(threads=None)
         opt.set_instance(m)
-        col = lambda v: opt._pyomo_var_to_solver_var_map[id(v)]  # noqa: E731
-        row = lambda c: opt._pyomo_con_to_solver_con_map[c]  # noqa: E731
+        col = partial(column_of, opt)
+        row = partial(row_of, opt)
         self.x_cols = np.array([col(m.contract.day_ahead_kw[z, t]) for z in self.zones for t in T], dtype=np.int32)
         self.x_upper = np.array([m.contract.day_ahead_kw[z, t].ub for z in self.zones for t in T], dtype=float)
         names = case.site_names
@@ -98,8 +91,8 @@ class ScenarioLPs:
                     grid_vars.append(b.grid_kw[t])
             opt.update_params()
             opt.update_variables(grid_vars)
-            h = _highs({"primal_feasibility_tolerance": self.TOL, "dual_feasibility_tolerance": self.TOL})
-            h.passModel(opt._solver_model.getLp())
+            h = highs_lp(TIGHT_TOLERANCES)
+            h.passModel(highs_of(opt).getLp())
             self.h[w] = h
         self.solves = 0
         self.seconds = 0.0
@@ -172,9 +165,6 @@ class ScenarioPool:
     w on worker w % workers), with the interface of ScenarioLPs."""
 
     def __init__(self, problem, workers: int = 2):
-        from functools import partial
-
-        from planner.solvers.workers import WorkerPool
 
         self.problem = problem
         template = ScenarioLPs(problem, owned=[])
@@ -215,8 +205,6 @@ class LShapedResult:
     @property
     def gap(self) -> float:
         """Relative gap of the LP's bounds (planner.results.relative_gap)."""
-        from planner.results import relative_gap
-
         return relative_gap(self.lower_bound, self.upper_bound)
 
 
@@ -234,7 +222,7 @@ def lshaped(problem, lps: ScenarioLPs, *, x0=None, tol: float = 1e-6, max_iterat
     p = np.asarray(problem.probabilities, dtype=float)
     ub = lps.x_upper
     inf = highspy.kHighsInf
-    master = _highs()
+    master = highs_lp()
     master.addVars(nx + S, np.concatenate([np.zeros(nx), np.full(S, -inf)]), np.concatenate([ub, np.full(S, inf)]))
     master.changeColsCost(nx + S, np.arange(nx + S, dtype=np.int32), np.concatenate([np.zeros(nx), p]))
     cut_scenario, cut_prices = [], []

@@ -1,4 +1,5 @@
-"""The L-shaped LP bound and the common-schedule incumbent (planner.solve_lshaped), checked against
+"""The L-shaped LP bound and the common-schedule incumbent (planner.dayahead.lshaped and
+planner.dayahead.methods.lshaped), checked against
 the project's Pyomo models: the monolithic LP relaxation, the extensive form, and each scenario's
 model with the plan fixed."""
 
@@ -8,26 +9,31 @@ import numpy as np
 import pyomo.environ as pyo
 import pytest
 
-from planner import twostage
+from planner.dayahead import module
+from planner.dayahead.data import synthetic_scenarios
+from planner.dayahead.lshaped import ScenarioLPs, ScenarioPool, lshaped
+from planner.dayahead.methods.lshaped import solve_lshaped
+from planner.dayahead.model import build_day_ahead_model
+from planner.dayahead.plan import plan
+from planner.dayahead.plots import plot_bounds
 from planner.decomposition.generator import generate_case
 from planner.decomposition.recovery import lp_prices
-from planner.decomposition.scenario_lp import ScenarioLPs, ScenarioPool, lshaped
-from planner.decomposition.subproblems import Coordinator, CoupledProblem, SiteSubproblem, _solver, relax_binaries
+from planner.decomposition.subproblems import Coordinator, CoupledProblem, SiteSubproblem
 from planner.results import relative_gap
-from planner.solve_ef import solve_ef
-from planner.solve_lshaped import evaluate_plan_models, expected_cost, solve_lshaped
-from twostage_fixtures import simple_test_scenarios
+from planner.solvers.highs import appsi_highs, relax_binaries
+from planner.stochastic.ef import solve_ef
+from planner.stochastic.evaluate import evaluate_first_stage
 
 
 @pytest.fixture(scope="module")
 def small():
     case = generate_case(2, 1, max_lines_per_site=1)
-    scen = simple_test_scenarios(case, 3, 1)
+    scen = synthetic_scenarios(case, 3, random_state=1)
     return case, scen, CoupledProblem.from_case(case, scen)
 
 
 def _relaxed_scenario_model(case, data, x):
-    m = twostage.build_day_ahead_model(case, data)
+    m = build_day_ahead_model(case, data)
     relax_binaries(m)
     for t in range(case.n_periods):
         m.contract.day_ahead_kw["grid", t].fix(float(x[t]))
@@ -43,7 +49,7 @@ def test_template_lps_equal_the_pyomo_scenario_models(small):
     for w in range(problem.n_scenarios):
         value, grad, lam = lps.solve(w, x)
         m = _relaxed_scenario_model(case, problem.data[w], x)
-        opt = _solver()
+        opt = appsi_highs()
         res = opt.solve(m)
         assert value == pytest.approx(res.best_feasible_objective, rel=1e-8)
         rows = [m.site[s].balance[t] for s in case.site_names for t in range(case.n_periods)]
@@ -91,18 +97,19 @@ def test_solve_lshaped_brackets_the_extensive_form(small):
     """The bounds bracket the EF optimum; the plan, fixed in each scenario's Pyomo model, costs
     exactly the upper bound; the gap is the one of the bounds."""
     case, scen, problem = small
-    names = twostage.scenario_names_creator(scen.n_scenarios)
-    ef, _ = solve_ef(twostage, names, {"case": case, "scenarios": scen}, mip_gap=1e-6, time_limit=60)
-    plan = solve_lshaped(case, scen, rel_gap=1e-3, progress=False)
-    res = plan.result
+    names = module.scenario_names_creator(scen.n_scenarios)
+    ef, _ = solve_ef(module, names, {"case": case, "scenarios": scen}, mip_gap=1e-6, time_limit=60)
+    solved = solve_lshaped(case, scen, rel_gap=1e-3, progress=False)
+    res = solved.result
     tol = 1e-6 * abs(ef.upper_bound)
     assert res.lower_bound <= ef.upper_bound + tol
     assert res.upper_bound >= ef.lower_bound - tol
     assert res.lower_bound <= res.upper_bound
-    assert plan.stats["lp_bound"] == res.lower_bound
-    models = evaluate_plan_models(case, scen, plan)
-    assert expected_cost(models, scen.probabilities) == pytest.approx(res.upper_bound, rel=1e-6)
-    for m in models.values():  # every binary of the plan is integral and the same in every scenario
+    assert solved.stats["lp_bound"] == res.lower_bound
+    evaluation = evaluate_first_stage(module, names, {"case": case, "scenarios": scen}, res.first_stage, mip_gap=1e-9,
+                                      fixed=solved.binaries, keep_models=True)
+    assert evaluation.expected_cost == pytest.approx(res.upper_bound, rel=1e-6)
+    for m in evaluation.models.values():  # every binary of the plan is integral and the same in every scenario
         for v in m.component_data_objects(pyo.Var, descend_into=True):
             if v.is_binary():
                 assert v.fixed and v.value in (0, 1)
@@ -111,16 +118,14 @@ def test_solve_lshaped_brackets_the_extensive_form(small):
 
 
 def test_plan_lshaped_method_reports_bounds_and_dispatch(small, tmp_path):
-    from planner.plots_twostage import plot_bounds
-
     case, scen, _ = small
-    result = twostage.plan(case, method="lshaped", scenarios=scen, measures=False, progress=False)
+    result = plan(case, method="lshaped", scenarios=scen, measures=False, progress=False)
     assert result.method == "L-shaped"
     assert result.lower_bound <= result.upper_bound
     assert all(lb <= result.lower_bound + 1e-9 for _, lb, _, _ in result.log)  # the bound only rises
     assert min(ub for _, _, ub, _ in result.log) == pytest.approx(result.upper_bound)
     assert plot_bounds(result, tmp_path / "bounds.png").stat().st_size > 0
-    assert set(result.dispatch) == set(twostage.scenario_names_creator(scen.n_scenarios))
+    assert set(result.dispatch) == set(module.scenario_names_creator(scen.n_scenarios))
     assert result.day_ahead.shape == (case.n_periods, 1)
     with pytest.raises(ValueError, match="lshaped"):
-        twostage.plan(case, method="lshaped", scenarios=scen, schedule_first_stage=True, progress=False)
+        plan(case, method="lshaped", scenarios=scen, schedule_first_stage=True, progress=False)

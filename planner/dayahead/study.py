@@ -8,12 +8,23 @@ scenario (out-of-sample cost), and records how the day-ahead decision moves and 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
+from planner.case import Case, load_case
+from planner.dayahead import module
+from planner.dayahead.data import check_scenarios
+from planner.dayahead.plan import plan
+from planner.dayahead.plots import plot_study
+from planner.scenario_inputs import case_scenarios
+from planner.stochastic.evaluate import evaluate_first_stage
+from scenarios.stability import stability_study
+
 
 def study(case, sizes=(10, 20, 50), seeds=(0, 1, 2), *, reference_size: int = 200, reference_seed: int = 10_000,
-          method: str = "ef", np_ranks: int = 1, rel_gap: float = 0.005, time_limit: float | None = 120.0,
+          method: str = "ef", n_ranks: int = 1, rel_gap: float = 0.005, time_limit: float | None = 120.0,
           measures: bool = True, generate=None, output_dir=None, progress: bool = False):
     """Return (results, summary): one row per (size, seed), and the per-size summary.
 
@@ -22,42 +33,29 @@ def study(case, sizes=(10, 20, 50), seeds=(0, 1, 2), *, reference_size: int = 20
     upper_bound, gap, solve_seconds, VSS, EVPI, day_ahead_mwh, decision_shift_kw (mean absolute
     difference of the day-ahead volumes from the mean decision of the largest size).
     """
-    from scenarios.stability import stability_study
-
-    from planner.case import Case, load_case
-    from planner.stochastic_measures import evaluate_first_stage
-    from planner.solve_ef import nonant_vars
-    import planner.twostage as ts
-
     if not isinstance(case, Case):
         case = load_case(case)
     if generate is None:
-        from planner.scenario_inputs import case_scenarios
-
         def generate(n, seed):
             return case_scenarios(case, n, seed)
 
     reference = generate(reference_size, reference_seed)
-    ts.check_scenarios(case, reference)
+    check_scenarios(case, reference)
     records = {}
 
     def solve(scen):
-        res = ts.plan(case, scen.n_scenarios, method=method, np=np_ranks, scenarios=scen, rel_gap=rel_gap,
+        res = plan(case, scen.n_scenarios, method=method, n_ranks=n_ranks, scenarios=scen, rel_gap=rel_gap,
                       time_limit=time_limit, measures=measures, progress=progress)
         key = len(records)
         records[key] = res
         return key, res.upper_bound
 
-    ref_names = ts.scenario_names_creator(reference.n_scenarios)
+    ref_names = module.scenario_names_creator(reference.n_scenarios)
     ref_kwargs = {"case": case, "scenarios": reference}
-    probe = ts.scenario_creator(ref_names[0], **ref_kwargs)
-    order = [v.name for v in nonant_vars(probe)]
 
     def evaluate(key, ref):
-        first = records[key].first_stage
-        values = [first[name] for name in order]
-        total, _, _ = evaluate_first_stage(ts, ref_names, ref_kwargs, values, mip_gap=rel_gap, time_limit=time_limit)
-        return total
+        return evaluate_first_stage(module, ref_names, ref_kwargs, records[key].first_stage, mip_gap=rel_gap,
+                                    time_limit=time_limit).expected_cost
 
     results, summary = stability_study(generate, solve, evaluate, sizes, seeds, reference, keep_decisions=True)
     res_list = [records[k] for k in results["decision"]]
@@ -75,10 +73,6 @@ def study(case, sizes=(10, 20, 50), seeds=(0, 1, 2), *, reference_size: int = 20
     extra = results.groupby("size")[["VSS", "EVPI", "decision_shift_kw", "gap", "solve_seconds"]].mean()
     summary = summary.join(extra)
     if output_dir is not None:
-        from pathlib import Path
-
-        from planner.plots_twostage import plot_study
-
         out = Path(output_dir)
         out.mkdir(parents=True, exist_ok=True)
         results.to_csv(out / "study_results.csv", index=False)

@@ -1,36 +1,20 @@
-"""The default case through the day-ahead model: bounds, energy balances, EF vs PH agreement.
+"""The default case through the day-ahead plan: bounds, energy balances, EF vs PH agreement.
 
-Scenario sets come from ``planner.scenario_inputs.case_scenarios`` when it exists, else from the
-seeded test input ``tests/twostage_fixtures.simple_test_scenarios`` (a test input, not a product).
+Scenario sets come from the calibrated models (``planner.scenario_inputs.case_scenarios``) or from the
+seeded synthetic scenarios (``planner.dayahead.data.synthetic_scenarios``).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-import planner.twostage as ts
-from planner.case import load_case
-from planner.solve_ph import mpiexec_path
-from twostage_fixtures import default_case_scenarios, simple_test_scenarios
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(scope="module")
-def default_case():
-    return load_case(ROOT / "data" / "cases" / "default.toml")
-
-
-def energy_system_only(case):
-    """The default case's sites, microgrids, generator, links and contract without production lines."""
-    sites = [dataclasses.replace(s, lines=[], plan_t_per_day={}, storage={}, deliveries=[]) for s in case.sites]
-    return dataclasses.replace(case, sites=sites, source=None)
-
+from planner.dayahead.data import check_scenarios, synthetic_scenarios
+from planner.dayahead.plan import plan
+from planner.scenario_inputs import case_scenarios
+from planner.solvers.mpi import mpiexec_path
 
 def _check_balances(case, frame):
     """Per site: grid + links + generator + PV + wind + battery = base load + lines (kW)."""
@@ -48,8 +32,8 @@ def test_default_case_ef_bounds_and_balances(default_case):
     """One scenario of the full default case (production lines as recourse), 60 s limit:
     a feasible plan whose bounds are ordered, whose gap is computed from them, and whose dispatch
     balances every site; the plan meets every site's daily production."""
-    scen = default_case_scenarios(default_case, 1, seed=1)
-    res = ts.plan(default_case, 1, scenarios=scen, time_limit=60, rel_gap=0.01, measures=False, progress=False)
+    scen = case_scenarios(default_case, 1, 1)
+    res = plan(default_case, 1, scenarios=scen, time_limit=60, rel_gap=0.01, measures=False, progress=False)
     assert math.isfinite(res.upper_bound) and res.lower_bound <= res.upper_bound
     assert res.gap == pytest.approx((res.upper_bound - res.lower_bound) / abs(res.upper_bound))
     assert (res.day_ahead.to_numpy() >= -1e-9).all()
@@ -63,12 +47,12 @@ def test_default_case_ef_bounds_and_balances(default_case):
             assert made >= qty - 1e-6, (s.name, m, made, qty)
 
 
-def test_energy_system_ef_vs_serial_ph_agree(default_case):
+def test_energy_system_ef_vs_serial_ph_agree(energy_system_case):
     """EF and serial PH bracket the same optimum: their [lower, upper] intervals intersect."""
-    case = energy_system_only(default_case)
-    scen = simple_test_scenarios(case, 4, seed=3)
-    ef = ts.plan(case, 4, scenarios=scen, method="ef", rel_gap=1e-6, measures=False, progress=False)
-    ph = ts.plan(case, 4, scenarios=scen, method="ph", np=1, rel_gap=0.005, max_iterations=15,
+    case = energy_system_case
+    scen = synthetic_scenarios(case, 4, random_state=3)
+    ef = plan(case, 4, scenarios=scen, method="ef", rel_gap=1e-6, measures=False, progress=False)
+    ph = plan(case, 4, scenarios=scen, method="ph", n_ranks=1, rel_gap=0.005, max_iterations=15,
                  measures=False, progress=False)
     for r in (ef, ph):
         assert r.lower_bound <= r.upper_bound
@@ -80,12 +64,12 @@ def test_energy_system_ef_vs_serial_ph_agree(default_case):
 @pytest.mark.mpi
 @pytest.mark.slow
 @pytest.mark.skipif(mpiexec_path() is None, reason="mpiexec not available")
-def test_energy_system_ef_vs_mpi_ph_agree(default_case, tmp_path):
+def test_energy_system_ef_vs_mpi_ph_agree(energy_system_case, tmp_path):
     """PH hub + Lagrangian + xhatshuffle under mpiexec -np 3 on 5 scenarios agrees with the EF."""
-    case = energy_system_only(default_case)
-    scen = simple_test_scenarios(case, 5, seed=0)
-    ef = ts.plan(case, 5, scenarios=scen, method="ef", rel_gap=1e-6, measures=False, progress=False)
-    ph = ts.plan(case, 5, scenarios=scen, method="ph", np=3, rel_gap=0.005, time_limit=90, measures=False,
+    case = energy_system_case
+    scen = synthetic_scenarios(case, 5, random_state=0)
+    ef = plan(case, 5, scenarios=scen, method="ef", rel_gap=1e-6, measures=False, progress=False)
+    ph = plan(case, 5, scenarios=scen, method="ph", n_ranks=3, rel_gap=0.005, time_limit=90, measures=False,
                  progress=False, output_dir=tmp_path)
     assert ph.method.startswith("PH-mpi")
     assert ph.lower_bound <= ef.upper_bound + 1e-6 <= ph.upper_bound + 2e-6
@@ -94,27 +78,31 @@ def test_energy_system_ef_vs_mpi_ph_agree(default_case, tmp_path):
     assert (tmp_path / "summary.json").exists()
 
 
-def test_stochastic_measures_on_energy_system(default_case):
+def test_stochastic_measures_on_energy_system(energy_system_case):
     """VSS >= 0 and EVPI >= 0 (up to solver tolerance), and EEV >= RP >= WS by construction."""
-    case = energy_system_only(default_case)
-    scen = simple_test_scenarios(case, 4, seed=5)
-    res = ts.plan(case, 4, scenarios=scen, rel_gap=1e-6, measures=True, progress=False)
+    case = energy_system_case
+    scen = synthetic_scenarios(case, 4, random_state=5)
+    res = plan(case, 4, scenarios=scen, rel_gap=1e-6, measures=True, progress=False)
     m = res.measures
     assert m["EEV"] >= m["RP"] - 1e-6 and m["RP"] >= m["WS"] - 1e-6
     assert m["VSS"] == pytest.approx(m["EEV"] - m["RP"]) and m["EVPI"] == pytest.approx(m["RP"] - m["WS"])
 
 
 def test_missing_scenario_variable_named(default_case):
-    scen = simple_test_scenarios(default_case, 2).select_variables(["p0_eur_per_mwh", "p1_eur_per_mwh",
+    scen = synthetic_scenarios(default_case, 2).select_variables(["p0_eur_per_mwh", "p1_eur_per_mwh",
                                                                     "p2_eur_per_mwh"])
     with pytest.raises(ValueError, match="pv_kw_per_kwp:foundry"):
-        ts.check_scenarios(default_case, scen)
+        check_scenarios(default_case, scen)
 
 
-def test_results_reject_crossed_bounds():
-    from planner.results import SolveResult
+def test_ph_rank_count_not_a_multiple_of_the_cylinders_is_refused(energy_system_case):
+    """Hub and spokes need 3k ranks: 2 ranks is an error naming the rule, before any solve."""
+    scen = synthetic_scenarios(energy_system_case, 3, random_state=0)
+    with pytest.raises(ValueError, match="multiple of 3"):
+        plan(energy_system_case, 3, scenarios=scen, method="ph", n_ranks=2, measures=False, progress=False)
 
-    with pytest.raises(ValueError, match="exceeds"):
-        SolveResult(lower_bound=10.0, upper_bound=5.0, status="x", time_s=0.0)
-    r = SolveResult(lower_bound=9.0, upper_bound=10.0, status="x", time_s=0.0)
-    assert r.gap == pytest.approx(0.1)
+
+def test_unknown_method_lists_the_registered_ones(energy_system_case):
+    scen = synthetic_scenarios(energy_system_case, 2, random_state=0)
+    with pytest.raises(ValueError, match="'ef'.*'ph'.*'lshaped'"):
+        plan(energy_system_case, 2, scenarios=scen, method="benders", progress=False)

@@ -4,23 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import numpy as np
 
 COLORS = {"M1": "#1f77b4", "M2": "#ff7f0e", "M3": "#2ca02c"}
 
-
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
 def plot_gantt(result, path, scenario: str | None = None):
     """Bars per line and period coloured by material (shade = fraction of the period producing)."""
-    plt = _plt()
     sched = result.schedule
     scenario = scenario or (sched.scenario.iloc[0] if len(sched) else "scen0")
     rows = sched[sched.scenario == scenario]
@@ -43,7 +33,6 @@ def plot_gantt(result, path, scenario: str | None = None):
 
 def plot_day_ahead(result, path):
     """Day-ahead volume (first stage) against the net import of every scenario and the p0 fan."""
-    plt = _plt()
     fig, (ax, ax2) = plt.subplots(2, 1, figsize=(10, 6), sharex=True)
     hours = np.arange(len(result.day_ahead)) * result.period_hours
     total = result.day_ahead.sum(axis=1).to_numpy()
@@ -76,7 +65,6 @@ def plot_bounds(result, path):
             and all(isinstance(v, (int, float)) for v in r)]
     if len(rows) < 2:
         return None
-    plt = _plt()
     t = np.array([r[3] for r in rows], dtype=float)
     lb = np.array([r[1] for r in rows], dtype=float)
     ub = np.array([r[2] if np.isfinite(r[2]) else np.nan for r in rows], dtype=float)
@@ -96,7 +84,6 @@ def plot_bounds(result, path):
 
 def plot_dispatch(result, path, scenario: str | None = None):
     """Supply stack of the whole system in one scenario against the demand."""
-    plt = _plt()
     scenario = scenario or next(iter(result.dispatch))
     f = result.dispatch[scenario]
     hours = np.arange(len(f)) * result.period_hours
@@ -124,7 +111,6 @@ def plot_dispatch(result, path, scenario: str | None = None):
 
 def plot_study(table, path):
     """In- and out-of-sample cost and VSS/EVPI against the number of scenarios."""
-    plt = _plt()
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10, 4))
     g = table.groupby("n_scenarios")
     for col, label in (("in_sample_eur", "in-sample"), ("out_of_sample_eur", "out-of-sample")):
@@ -142,3 +128,12 @@ def plot_study(table, path):
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return Path(path)
+
+
+#: The figures of a plan in the report: (file stem, caption, function(result, path) -> path or None).
+PLAN_FIGURES = (
+    ("plan_day_ahead", "Day-ahead purchases against prices", plot_day_ahead),
+    ("plan_gantt", "Production schedule per line (Gantt chart)", plot_gantt),
+    ("plan_dispatch", "Dispatch per site in one scenario", plot_dispatch),
+    ("plan_bounds", "Lower and upper bounds against time", plot_bounds),
+)

@@ -1,0 +1,70 @@
+"""What every day-ahead method receives (the prepared problem) and returns (bounds and incumbents)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from types import ModuleType
+
+from planner.results import SolveResult
+
+
+@dataclass
+class DayAheadProblem:
+    """A validated day-ahead problem: the case, its scenarios, the mpi-sppy module and the solve options."""
+
+    case: object
+    scenarios: object
+    module: ModuleType
+    names: list
+    schedule_first_stage: bool = False
+    rel_gap: float = 0.005
+    time_limit: float | None = 120.0
+    progress: bool = True
+    n_ranks: int = 1
+    max_iterations: int = 50
+    default_rho: float | None = None
+    output_dir: object = None
+    started: float = field(default_factory=time.perf_counter)
+
+    @property
+    def kwargs(self) -> dict:
+        """The module's scenario-creator keyword arguments."""
+        return {"case": self.case, "scenarios": self.scenarios, "schedule_first_stage": self.schedule_first_stage}
+
+    def time_left(self, minimum: float = 1.0) -> float | None:
+        """Seconds left of the time limit (at least ``minimum``), None without a limit."""
+        if self.time_limit is None:
+            return None
+        return max(minimum, self.time_limit - (time.perf_counter() - self.started))
+
+
+@dataclass
+class Incumbent:
+    """A feasible plan: its expected cost (an upper bound), first stage by variable name, variables fixed
+    alike in every scenario (e.g. a common schedule), and the solved scenario models when at hand."""
+
+    upper_bound: float
+    first_stage: dict
+    label: str
+    fixed: dict | None = None
+    models: dict | None = None
+
+
+@dataclass
+class MethodOutcome:
+    """The method's bounds and every feasible plan it found."""
+
+    result: SolveResult
+    incumbents: list = field(default_factory=list)
+
+
+class Method:
+    """A day-ahead solution method: ``solve(problem) -> MethodOutcome``."""
+
+    name = ""
+    description = ""
+    schedule_first_stage = True  # whether it handles the schedule as first stage
+
+    def solve(self, problem: DayAheadProblem) -> MethodOutcome:
+        raise NotImplementedError

@@ -1,0 +1,69 @@
+"""The extensive form solved by HiGHS, preceded (when the case has production lines) by a site-by-site
+schedule heuristic whose plan is a first incumbent."""
+
+from __future__ import annotations
+
+import math
+import time
+
+from planner.dayahead.data import mean_data
+from planner.dayahead.methods.base import Incumbent, Method, MethodOutcome, DayAheadProblem
+from planner.dayahead.model import line_blocks, schedule_values, site_schedule_heuristic
+from planner.progress import Progress
+from planner.solvers.highs import solve_with_bounds
+from planner.stochastic.ef import build_ef, ef_scenarios, first_stage_values, solve_ef
+
+
+def heuristic_incumbent(problem: DayAheadProblem, ef) -> Incumbent | None:
+    """The schedule found site by site on the expected day, fixed in every scenario of the extensive form,
+    which is solved for the rest: a feasible plan (a restriction of the problem), or None."""
+    case = problem.case
+    if not any(s.lines for s in case.sites) or problem.schedule_first_stage:
+        return None
+    budget = 20.0 if problem.time_limit is None else max(3.0, min(20.0, problem.time_limit / 4))
+    schedule = site_schedule_heuristic(case, mean_data(case, problem.scenarios), budget, mip_gap=0.02)
+    if schedule is None:
+        return None
+    pairs = ef_scenarios(ef)
+    fixed = []
+    for _, model in pairs:
+        for site, line, b in line_blocks(model, case):
+            for key, val in schedule[site][line]["on"].items():
+                b.on[key].fix(val)
+                fixed.append(b.on[key])
+            for key, val in schedule[site][line]["run"].items():
+                b.run[key].fix(val)
+                fixed.append(b.run[key])
+    bounds = solve_with_bounds(ef, mip_gap=problem.rel_gap / 2, time_limit=problem.time_left(5.0))
+    incumbent = None
+    if math.isfinite(bounds.upper_bound):
+        model0 = pairs[0][1]
+        incumbent = Incumbent(bounds.upper_bound, first_stage_values(model0), "schedule-heuristic",
+                              fixed=schedule_values(model0, case))
+    for v in fixed:
+        v.unfix()
+    return incumbent
+
+
+class ExtensiveForm(Method):
+    name = "ef"
+    description = "extensive form (every scenario in one MIP, HiGHS)"
+
+    def solve(self, problem: DayAheadProblem) -> MethodOutcome:
+        t0 = time.perf_counter()
+        log = Progress("EF", enabled=problem.progress)
+        ef = build_ef(problem.module, problem.names, problem.kwargs)
+        log.message(f"built {len(problem.names)} scenarios in {time.perf_counter() - t0:.1f} s")
+        heuristic = heuristic_incumbent(problem, ef)
+        if heuristic is not None:
+            log.message(f"schedule heuristic: incumbent {heuristic.upper_bound:,.2f}")
+        result, ef = solve_ef(problem.module, problem.names, problem.kwargs, mip_gap=problem.rel_gap,
+                              time_limit=problem.time_left(5.0), progress=problem.progress, ef=ef)
+        result.time_s = time.perf_counter() - t0
+        incumbents = [] if heuristic is None else [heuristic]
+        if math.isfinite(result.upper_bound):
+            incumbents.append(Incumbent(result.upper_bound, result.first_stage, result.method,
+                                         models=dict(ef_scenarios(ef))))
+        if heuristic is not None and math.isfinite(result.lower_bound):
+            result.lower_bound = min(result.lower_bound, heuristic.upper_bound)
+        return MethodOutcome(result, incumbents)
