@@ -17,12 +17,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from scenarios.calibration import (OUESSANT_SITE, france_forecast_capacity_factors, read_entsoe_forecasts,
+                                   read_france_capacity_factors, read_ouessant, read_windpowerlib_example,
+                                   rolling_bias_corrected)
 from scenarios.forecast_error import ForecastErrorModel, evaluate_by_day
 from scenarios.metrics import chi_square_flatness
 from scenarios.pv import FRANCE_PV_SITE, PVModel
-from scenarios.renewables import (OUESSANT_SITE, france_forecast_capacity_factors, read_entsoe_forecasts,
-                                  read_france_capacity_factors, read_ouessant, read_windpowerlib_example,
-                                  rolling_bias_corrected)
 from scenarios.wind import WindModel
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"

@@ -3,7 +3,7 @@
 Price: ENTSO-E France day-ahead prices 2015-01-05..2020-12-31 (data up to 2021-12-31 may be used;
 2021's second half opens the energy-crisis regime, so the default fit stops before it and studies
 rescale levels with ``price_level_eur_per_mwh``). PV and wind: national capacity factors and
-weather series, fitted by :func:`scenarios.renewables.fit_france_models`. Joint dependence: the
+weather series, fitted by :func:`scenarios.calibration.fit_france_models`. Joint dependence: the
 daily latent levels of price, PV and wind on the days 2015-2016 where all three exist.
 Every file written is small JSON; the raw data is never copied.
 """
@@ -22,7 +22,7 @@ def calibrate(data_dir, out_dir, progress: bool = True) -> list[Path]:
     from scenarios.history import load_entsoe_fr
     from scenarios.joint import JointModel
     from scenarios.price import DayAheadPriceModel
-    from scenarios.renewables import fit_france_models, read_france_capacity_factors
+    from scenarios.calibration import fit_france_models, read_france_capacity_factors
 
     data_dir, out_dir = Path(data_dir), Path(out_dir)
     if not data_dir.is_dir():

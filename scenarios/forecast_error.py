@@ -8,18 +8,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from scenarios.renewables import (
-    as_generator,
-    check_positive_int,
-    check_range,
-    from_uniform,
-    quantile_table,
-    read_json,
-    scenario_names,
-    to_uniform,
-    write_json,
-)
-from scenarios.scenario_set import ScenarioSet
+from .base import ScenarioModel, check_positive_int, check_range
+from .metrics import as_generator, energy_score, rank_histogram
+from .renewables import from_uniform, quantile_table, read_json, scenario_names, to_uniform, write_json
+from .scenario_set import ScenarioSet
 
 
 def _logit(x, eps):
@@ -31,7 +23,7 @@ def _expit(z):
     return 1.0 / (1.0 + np.exp(-z))
 
 
-class ForecastErrorModel:
+class ForecastErrorModel(ScenarioModel):
     """Scenarios of an actual capacity factor given its day-ahead forecast (both in 0..1).
 
     Error ``e = logit(actual) - logit(forecast)`` (values clipped to [epsilon, 1 - epsilon]).
@@ -54,19 +46,14 @@ class ForecastErrorModel:
         self.epsilon = epsilon
         self.inactive_threshold = inactive_threshold
         self.by_hour = by_hour
-        self._validate()
 
-    def _validate(self) -> None:
+    def check_params(self) -> None:
         if not isinstance(self.variable, str) or not self.variable:
             raise ValueError(f"variable must be a non-empty name such as 'pv_kw_per_kwp'; got {self.variable!r}")
         check_range("capacity_kw", self.capacity_kw, 0, 1e7, low_open=True)
         check_positive_int("n_level_bins", self.n_level_bins)
         check_range("epsilon", self.epsilon, 0, 0.1, low_open=True)
         check_range("inactive_threshold", self.inactive_threshold, 0, 0.5)
-
-    def get_params(self) -> dict:
-        return {k: getattr(self, k) for k in ("variable", "capacity_kw", "n_level_bins", "epsilon",
-                                              "inactive_threshold", "by_hour")}
 
     @staticmethod
     def _aligned(forecast, actual) -> pd.DataFrame:
@@ -93,7 +80,7 @@ class ForecastErrorModel:
 
     def fit(self, forecast: pd.Series, actual: pd.Series) -> "ForecastErrorModel":
         """Learn the error law from hourly forecast and actual capacity factors (joined on their index)."""
-        self._validate()
+        self.check_params()
         frame = self._aligned(forecast, actual)
         active = frame["f"].to_numpy() > self.inactive_threshold
         x = _logit(frame["f"].to_numpy(), self.epsilon)
@@ -145,7 +132,8 @@ class ForecastErrorModel:
         e = _logit(frame["a"].to_numpy(), self.epsilon) - _logit(frame["f"].to_numpy(), self.epsilon)
         return pd.Series((e - mu) / sd, index=frame.index)
 
-    def sample(self, n: int, forecast, start=None, random_state=None, spread_scale: float = 1.0) -> ScenarioSet:
+    def sample(self, n: int, forecast, start=None, *, random_state=None,
+               spread_scale: float = 1.0) -> ScenarioSet:
         """``n`` equiprobable scenarios of actual output for the hourly ``forecast`` (capacity factors).
 
         ``forecast``: array (T,) or Series (its first timestamp becomes the set's start).
@@ -192,7 +180,7 @@ class ForecastErrorModel:
 
     def to_json(self, path=None) -> str:
         self._check_fitted()
-        payload = {"model": "ForecastErrorModel", "params": self.get_params(), "fitted": {
+        payload = {"model": "ForecastErrorModel", "params": self.params_in_signature_order(), "fitted": {
             "bin_centres": self.bin_centres_, "error_mean": self.error_mean_, "error_std": self.error_std_,
             "standardised_error_quantiles": self.standardised_error_quantiles_,
             "hour_mean": self.hour_mean_, "hour_std": self.hour_std_,
@@ -205,6 +193,7 @@ class ForecastErrorModel:
         if data.get("model") != "ForecastErrorModel":
             raise ValueError(f"not a ForecastErrorModel JSON (model = {data.get('model')!r})")
         model = cls(**{**data["params"], **overrides})
+        model.check_params()
         f = data["fitted"]
         model.bin_centres_ = np.asarray(f["bin_centres"], float)
         model.error_mean_ = np.asarray(f["error_mean"], float)
@@ -234,8 +223,6 @@ def evaluate_by_day(model: ForecastErrorModel, forecast: pd.Series, actual: pd.S
     histogram counts (n_scenarios + 1 bins) of the actual among the conditional scenarios over
     the active hours (forecast above the model's threshold)).
     """
-    from scenarios.metrics import energy_score, rank_histogram
-
     rng = as_generator(random_state)
     frame = ForecastErrorModel._aligned(forecast, actual)
     frame = frame[frame.groupby(frame.index.floor("D"))["f"].transform("size") == 24]

@@ -13,7 +13,7 @@ hourly values, which is what day-ahead markets auction.
 
 from __future__ import annotations
 
-import re
+import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -512,8 +512,6 @@ def french_public_holidays(years) -> set:
     New Year, Easter Monday, 1 and 8 May, Ascension, Whit Monday, 14 July, 15 August,
     1 and 11 November, Christmas. Easter by the anonymous Gregorian algorithm.
     """
-    import datetime as dt
-
     out = set()
     for y in years:
         a, b, c = y % 19, y // 100, y % 100

@@ -23,7 +23,9 @@ order of magnitude; they are not fitted to data.
 from __future__ import annotations
 
 import numpy as np
+from scipy.special import ndtr
 
+from .base import ScenarioModel
 from .scenario_set import ScenarioSet
 
 P0 = "p0_eur_per_mwh"
@@ -37,7 +39,7 @@ def _lognormal_params(mean: float, std: float) -> tuple[float, float]:
     return float(np.log(mean) - sigma2 / 2), float(np.sqrt(sigma2))
 
 
-class IntradayResaleModel:
+class IntradayResaleModel(ScenarioModel):
     """p1 (intraday top-up) and p2 (resale) scenarios derived from p0 scenarios.
 
     Parameters (all prices in EUR/MWh, ratios dimensionless)
@@ -51,6 +53,9 @@ class IntradayResaleModel:
         the ratios within a scenario.
     premium_discount_correlation : correlation in [-1, 1] between the premium and discount drivers
         in the same hour (both widen when intraday markets are stressed).
+
+    Nothing is learnt from data, so ``fit`` only checks the parameters, and :meth:`sample` and
+    :meth:`expected_premium_eur_per_mwh`, usable without ``fit``, check them too.
     """
 
     def __init__(self, premium_ratio_mean: float = 0.10, premium_ratio_std: float = 0.08,
@@ -66,7 +71,7 @@ class IntradayResaleModel:
         self.hourly_correlation = hourly_correlation
         self.premium_discount_correlation = premium_discount_correlation
 
-    def _validate(self) -> None:
+    def check_params(self) -> None:
         for name in ("premium_ratio_mean", "resale_discount_ratio_mean"):
             v = getattr(self, name)
             if not (np.isfinite(v) and v > 0):
@@ -82,15 +87,9 @@ class IntradayResaleModel:
             raise ValueError("premium_discount_correlation must be in [-1, 1]; "
                              f"got {self.premium_discount_correlation}")
 
-    def get_params(self, deep: bool = False) -> dict:
-        return {k: getattr(self, k) for k in (
-            "premium_ratio_mean", "premium_ratio_std", "min_premium_eur_per_mwh",
-            "resale_discount_ratio_mean", "resale_discount_ratio_std", "resale_fee_eur_per_mwh",
-            "hourly_correlation", "premium_discount_correlation")}
-
     def fit(self, history=None) -> "IntradayResaleModel":
         """Nothing to learn (no intraday data): validates the parameters, for API symmetry."""
-        self._validate()
+        self.check_params()
         return self
 
     def expected_premium_eur_per_mwh(self, p0) -> np.ndarray:
@@ -98,9 +97,7 @@ class IntradayResaleModel:
 
         E[max(m, aR)] = m P(R < k) + a e^(mu + s^2/2) Phi((mu + s^2 - ln k) / s), k = m / a.
         """
-        from scipy.special import ndtr
-
-        self._validate()
+        self.check_params()
         a = np.abs(np.asarray(p0, dtype=float))
         m = self.min_premium_eur_per_mwh
         mu, s = _lognormal_params(self.premium_ratio_mean, self.premium_ratio_std)
@@ -115,9 +112,9 @@ class IntradayResaleModel:
         out[pos] = m * ndtr((log_k - mu) / s) + a[pos] * mean_r * ndtr((mu + s**2 - log_k) / s)
         return out
 
-    def sample(self, p0_scenarios: ScenarioSet, random_state=None) -> ScenarioSet:
+    def sample(self, p0_scenarios: ScenarioSet, *, random_state=None) -> ScenarioSet:
         """The input scenarios with ``p1_eur_per_mwh`` and ``p2_eur_per_mwh`` added (same names)."""
-        self._validate()
+        self.check_params()
         if not isinstance(p0_scenarios, ScenarioSet):
             raise TypeError("p0_scenarios must be a ScenarioSet holding 'p0_eur_per_mwh'")
         if P0 not in p0_scenarios.variables:
@@ -147,4 +144,4 @@ class IntradayResaleModel:
         values = np.concatenate([p0_scenarios.values, p1[:, :, None], p2[:, :, None]], axis=2)
         return ScenarioSet(values, p0_scenarios.probabilities, p0_scenarios.variables + (P1, P2),
                            p0_scenarios.names, p0_scenarios.period_hours, p0_scenarios.start,
-                           {**p0_scenarios.metadata, "intraday_model": self.get_params()})
+                           {**p0_scenarios.metadata, "intraday_model": self.params_in_signature_order()})

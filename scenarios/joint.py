@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from sklearn.covariance import LedoitWolf
 
+from .base import ScenarioModel
 from .scenario_set import ScenarioSet
 
 WALL_CLOCK_KEY = "wall_clock_24h"
@@ -35,7 +36,7 @@ def _clock_of(scenarios: ScenarioSet, default: str) -> tuple[str, bool]:
     return str(meta.get("timezone", default)), bool(meta.get(WALL_CLOCK_KEY, False))
 
 
-def _positions(targets_utc: pd.DatetimeIndex, first_day, timezone: str, wall_clock: bool) -> np.ndarray:
+def hour_positions(targets_utc: pd.DatetimeIndex, first_day, timezone: str, wall_clock: bool) -> np.ndarray:
     """Hour positions, in a set starting at local midnight of ``first_day`` on a model's clock."""
     if wall_clock:
         local = targets_utc.tz_convert(timezone).tz_localize(None)
@@ -46,7 +47,7 @@ def _positions(targets_utc: pd.DatetimeIndex, first_day, timezone: str, wall_clo
     return np.asarray((targets_utc - origin) / pd.Timedelta(hours=1), dtype=int)
 
 
-class JointModel:
+class JointModel(ScenarioModel):
     """Correlated daily levels across fitted models, joined into one scenario set.
 
     Parameters
@@ -72,7 +73,7 @@ class JointModel:
         self.timezone = timezone
 
     # ------------------------------------------------------------------------------ fit
-    def _validate(self) -> None:
+    def check_params(self) -> None:
         if not isinstance(self.models, dict) or not self.models:
             raise ValueError("models must be a non-empty dict name -> fitted model")
         for name, model in self.models.items():
@@ -88,7 +89,7 @@ class JointModel:
     def fit(self, history) -> "JointModel":
         """Estimate the latent correlation from ``history``: one object given to every model's
         ``latent_history``, or a dict name -> that model's history."""
-        self._validate()
+        self.check_params()
         frames = {}
         for name, model in self.models.items():
             h = history[name] if isinstance(history, dict) else history
@@ -97,7 +98,7 @@ class JointModel:
 
     def fit_latents(self, latent_frames: dict) -> "JointModel":
         """Estimate from precomputed latent histories (name -> DataFrame indexed by date)."""
-        self._validate()
+        self.check_params()
         missing = [name for name in self.models if name not in latent_frames]
         if missing:
             raise ValueError(f"latent histories missing for models {missing}")
@@ -156,7 +157,7 @@ class JointModel:
             raise RuntimeError("JointModel is not fitted; call fit(history) or fit_latents(...)")
 
     # ------------------------------------------------------------------------- sample
-    def sample_latents(self, n: int, days: int, random_state=None) -> np.ndarray:
+    def sample_latents(self, n: int, days: int, *, random_state=None) -> np.ndarray:
         """Correlated standard-normal daily scores, shape (n, days, k), stationary from day 0."""
         self._check_fitted()
         rng = np.random.default_rng(random_state)
@@ -170,7 +171,7 @@ class JointModel:
             z[:, t] = self.persistence_ * z[:, t - 1] + e[:, t] @ innov_root.T
         return z
 
-    def sample(self, n: int, start, days: int, random_state=None, driven=None) -> ScenarioSet:
+    def sample(self, n: int, start, days: int, *, random_state=None, driven=None) -> ScenarioSet:
         """``n`` joint scenarios over ``days`` days from ``start`` (00:00 on the output clock).
 
         Each model generates ``days + 2`` days from the day before ``start`` on its own clock
@@ -191,7 +192,7 @@ class JointModel:
             raise ValueError(f"days must be a positive integer; got {days}")
         n, days = int(n), int(days)
         rng = np.random.default_rng(random_state)
-        z = self.sample_latents(n, days + 2, rng)
+        z = self.sample_latents(n, days + 2, random_state=rng)
         first_day = pd.Timestamp(start).normalize() - pd.Timedelta(days=1)
         if self.timezone == "UTC":
             targets = pd.date_range(first_day + pd.Timedelta(days=1), periods=days * 24, freq="h",
@@ -220,7 +221,7 @@ class JointModel:
             latent = latent[:, :, 0] if k == 1 else latent
             out = model.sample(n, start=first_day, days=days + 2, random_state=rng, latent=latent)
             tz, wall_clock = _clock_of(out, "UTC")
-            pos = _positions(targets, first_day, tz, wall_clock)
+            pos = hour_positions(targets, first_day, tz, wall_clock)
             if pos.min() < 0 or pos.max() >= out.n_periods:
                 raise RuntimeError(f"model {name!r} output does not cover the requested hours")
             aligned = ScenarioSet(out.values[:, pos, :], out.probabilities, out.variables,
@@ -258,6 +259,7 @@ class JointModel:
         if list(models) != names:
             raise ValueError(f"models must be {names} in this order; got {list(models)}")
         joint = cls(models, **params)
+        joint.check_params()
         f = data["fitted"]
         joint.correlation_ = np.asarray(f["correlation"], dtype=float)
         joint.persistence_ = np.asarray(f["persistence"], dtype=float)

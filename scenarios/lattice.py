@@ -8,9 +8,12 @@ with probabilities and no memory. One stage = one period of the history.
 from __future__ import annotations
 
 import numpy as np
+from sklearn.cluster import KMeans
+from threadpoolctl import threadpool_limits
 
-from scenarios.metrics import as_generator
-from scenarios.scenario_set import ScenarioSet
+from .base import ScenarioModel
+from .metrics import as_generator
+from .scenario_set import ScenarioSet
 
 __all__ = ["MarkovLattice", "StagewiseIndependent"]
 
@@ -58,19 +61,21 @@ def _n_states_per_stage(n_states, n_stages, name="n_states"):
     return counts
 
 
-def _weighted_kmeans(points, weights, k, seed, n_init):
+def _check_n_init(n_init) -> None:
+    if n_init < 1:
+        raise ValueError(f"n_init must be >= 1; got {n_init}")
+
+
+def _weighted_kmeans(points, weights, k, random_state, n_init):
     """Labels 0..k'-1 (k' <= k, fewer when there are fewer distinct points), sorted by first coordinate
     of the cluster means, and the number of clusters."""
-    from sklearn.cluster import KMeans
-    from threadpoolctl import threadpool_limits
-
     n_distinct = np.unique(points, axis=0).shape[0]
     k = min(k, n_distinct)
     if k == 1:
         return np.zeros(points.shape[0], dtype=int), 1
     # one thread: on a small shared machine OpenMP start-up costs far more than these tiny fits
     with threadpool_limits(1):
-        labels = KMeans(n_clusters=k, n_init=n_init, random_state=seed).fit(
+        labels = KMeans(n_clusters=k, n_init=n_init, random_state=random_state).fit(
             points, sample_weight=weights / weights.sum()
         ).labels_
     present = np.unique(labels)
@@ -88,7 +93,7 @@ def _order_states(labels, k, values, weights):
     return rank[labels], means[order]
 
 
-class MarkovLattice:
+class MarkovLattice(ScenarioModel):
     """A Markov chain lattice fitted to sample paths: per-period states, values and transitions.
 
     Parameters
@@ -118,13 +123,15 @@ class MarkovLattice:
         self.n_init = n_init
         self.random_state = random_state
 
+    def check_params(self) -> None:
+        _check_n_init(self.n_init)
+
     def fit(self, history, variables=None) -> "MarkovLattice":
         """Fit on a ScenarioSet (probabilities used as path weights) or an array (paths, periods[, variables])."""
+        self.check_params()
         values, probs, names, period_hours = _history(history, variables)
         n_paths, n_stages, _ = values.shape
         counts = _n_states_per_stage(self.n_states, n_stages)
-        if self.n_init < 1:
-            raise ValueError(f"n_init must be >= 1; got {self.n_init}")
         rng = as_generator(self.random_state)
         if self.standardise:
             mean, std = _global_scale(values, probs)
@@ -189,7 +196,7 @@ class MarkovLattice:
         return out
 
     # -- sampling -------------------------------------------------------------------------------
-    def sample_paths(self, n: int, random_state=None):
+    def sample_paths(self, n: int, *, random_state=None):
         """Sample ``n`` paths: returns (states (n, T) ints, values (n, T, V))."""
         self._check_fitted()
         if n < 1:
@@ -207,14 +214,14 @@ class MarkovLattice:
         values = np.stack([self.node_values[t][states[:, t]] for t in range(t_total)], axis=1)
         return states, values
 
-    def sample_scenario_set(self, n: int, random_state=None) -> ScenarioSet:
+    def sample_scenario_set(self, n: int, *, random_state=None) -> ScenarioSet:
         """``n`` sampled paths as an equiprobable ScenarioSet."""
-        _, values = self.sample_paths(n, random_state)
+        _, values = self.sample_paths(n, random_state=random_state)
         return ScenarioSet(values, np.full(n, 1.0 / n), self.variables, period_hours=self.period_hours_,
                            metadata={"source": "MarkovLattice.sample"})
 
 
-class StagewiseIndependent:
+class StagewiseIndependent(ScenarioModel):
     """A finite support with probabilities for each stage, independent across stages.
 
     Parameters
@@ -241,12 +248,16 @@ class StagewiseIndependent:
         self.n_init = n_init
         self.random_state = random_state
 
+    def check_params(self) -> None:
+        if self.method not in ("kmeans", "quantiles"):
+            raise ValueError(f"method must be 'kmeans' or 'quantiles'; got {self.method!r}")
+        _check_n_init(self.n_init)
+
     def fit(self, history, variables=None) -> "StagewiseIndependent":
+        self.check_params()
         values, probs, names, period_hours = _history(history, variables)
         n_stages = values.shape[1]
         counts = _n_states_per_stage(self.n_points, n_stages, "n_points")
-        if self.method not in ("kmeans", "quantiles"):
-            raise ValueError(f"method must be 'kmeans' or 'quantiles'; got {self.method!r}")
         rng = as_generator(self.random_state)
         scaled = values
         if self.standardise:
@@ -309,7 +320,7 @@ class StagewiseIndependent:
         self._check_fitted()
         return self.variables_
 
-    def sample_paths(self, n: int, random_state=None):
+    def sample_paths(self, n: int, *, random_state=None):
         """Sample ``n`` paths: returns (support indices (n, T), values (n, T, V))."""
         self._check_fitted()
         rng = as_generator(random_state)

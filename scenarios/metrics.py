@@ -6,12 +6,11 @@ chi-square flatness test, and the exact p-Wasserstein distance between discrete 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
+from scipy import sparse, stats
+from scipy.optimize import linprog
 
-if TYPE_CHECKING:  # pragma: no cover
-    from scenarios.scenario_set import ScenarioSet
+from .scenario_set import ScenarioSet
 
 __all__ = [
     "as_generator",
@@ -214,8 +213,6 @@ def chi_square_flatness(counts) -> tuple[float, float]:
 
     Returns (statistic, p-value) with len(counts) - 1 degrees of freedom.
     """
-    from scipy import stats
-
     c = np.asarray(counts, dtype=float).reshape(-1)
     if c.size < 2 or c.sum() <= 0 or np.any(c < 0):
         raise ValueError("counts must hold at least two non-negative bins with a positive total")
@@ -296,9 +293,6 @@ def wasserstein_distance(values_a, weights_a, values_b, weights_b, p: float = 2,
     to the power 1/p. Fine up to n * m of a few million variables. With ``return_plan`` returns
     (distance, plan (n, m)).
     """
-    from scipy import sparse
-    from scipy.optimize import linprog
-
     a = _points(values_a, "values_a")
     b = _points(values_b, "values_b")
     if a.shape[1] != b.shape[1]:

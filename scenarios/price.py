@@ -25,6 +25,7 @@ from scipy.special import ndtr, ndtri
 from sklearn.covariance import LedoitWolf
 from sklearn.linear_model import RidgeCV
 
+from .base import ScenarioModel, check_range
 from .history import History, french_public_holidays
 from .scenario_set import ScenarioSet
 
@@ -177,7 +178,7 @@ class _Marginals:
         return np.array(out)
 
 
-class DayAheadPriceModel:
+class DayAheadPriceModel(ScenarioModel):
     """Day-ahead price model: calendar profile + Gaussian copula with empirical marginals.
 
     The JSON form keeps at most ``json_marginal_points`` (250) order statistics per marginal:
@@ -217,6 +218,23 @@ class DayAheadPriceModel:
         self.residual_scale_power = residual_scale_power
         self.level_adaptation_days = level_adaptation_days
 
+    def check_params(self) -> None:
+        if not isinstance(self.price_column, str) or not self.price_column:
+            raise ValueError(f"price_column must be the name of a history column; got {self.price_column!r}")
+        try:
+            alphas = np.asarray(self.ridge_alphas, dtype=float).reshape(-1)
+        except (TypeError, ValueError):
+            alphas = np.array([np.nan])
+        if alphas.size == 0 or not np.all(np.isfinite(alphas)) or np.any(alphas <= 0):
+            raise ValueError("ridge_alphas must be a non-empty sequence of positive penalties; "
+                             f"got {self.ridge_alphas!r}")
+        if self.marginal_groups not in ("month", "season"):
+            raise ValueError(f"marginal_groups must be 'month' or 'season'; got {self.marginal_groups!r}")
+        check_range("residual_scale_power", self.residual_scale_power, 0, 1)
+        days = self.level_adaptation_days
+        if isinstance(days, bool) or not isinstance(days, (int, np.integer)) or days < 0:
+            raise ValueError(f"level_adaptation_days must be an integer >= 0 (0 turns it off); got {days!r}")
+
     @property
     def _group_of_month(self) -> np.ndarray:
         if self.marginal_groups == "month":
@@ -227,6 +245,7 @@ class DayAheadPriceModel:
 
     # ------------------------------------------------------------------------------ fit
     def fit(self, history) -> "DayAheadPriceModel":
+        self.check_params()
         frame = _as_frame(history)
         if self.fit_start is not None or self.fit_end is not None:
             start = pd.Timestamp(self.fit_start) if self.fit_start is not None else frame.index[0]
@@ -395,7 +414,7 @@ class DayAheadPriceModel:
         return ScenarioSet(values, np.full(n, 1.0 / n), (P0,), start=calendar[0], metadata=meta)
 
     # ------------------------------------------------------------------ unconditional
-    def sample(self, n: int, start=None, days=None, periods=None, years=None, random_state=None,
+    def sample(self, n: int, start=None, days=None, periods=None, years=None, *, random_state=None,
                price_level_eur_per_mwh=None, latent=None) -> ScenarioSet:
         """``n`` price paths for the calendar period from ``start`` (hourly, local wall clock).
 
@@ -529,7 +548,7 @@ class DayAheadPriceModel:
         X = np.where(np.isnan(X), self.feature_mean_, X)  # unknown feature: its training mean
         return (X - self.feature_mean_) / self.feature_scale_ @ self.coef_.T + self.intercept_, factor
 
-    def sample_day(self, n: int, day, history, forecasts=None, random_state=None) -> ScenarioSet:
+    def sample_day(self, n: int, day, history, forecasts=None, *, random_state=None) -> ScenarioSet:
         """``n`` scenarios of the 24 day-ahead prices of ``day`` using only what is known on day-1.
 
         history : History/DataFrame with the prices up to day-1 (later prices are ignored) and,
@@ -556,21 +575,14 @@ class DayAheadPriceModel:
     json_marginal_points = 250
 
     # --------------------------------------------------------------- serialisation
-    def get_params(self, deep: bool = False) -> dict:
-        return {"price_column": self.price_column, "fit_start": self.fit_start,
-                "fit_end": self.fit_end, "ridge_alphas": list(self.ridge_alphas),
-                "use_forecasts": self.use_forecasts, "marginal_groups": self.marginal_groups,
-                "residual_scale_power": self.residual_scale_power,
-                "level_adaptation_days": self.level_adaptation_days}
-
     def to_dict(self) -> dict:
         self._check_fitted()
         r2 = lambda a: np.asarray(a, float).tolist()  # noqa: E731  (full precision: small arrays)
         compact = self.marginals_.compressed(self.json_marginal_points)
+        params = {**self.params_in_signature_order(), "ridge_alphas": list(self.ridge_alphas)}
         out = {
             "format": "DayAheadPriceModel/1",
-            "params": {k: (str(v) if isinstance(v, pd.Timestamp) else v)
-                       for k, v in self.get_params().items()},
+            "params": {k: (str(v) if isinstance(v, pd.Timestamp) else v) for k, v in params.items()},
             "units": {"profile_": "EUR/MWh",
                       "marginals_": "residual to profile / profile**residual_scale_power"},
             "fit_days_": list(self.fit_days_),
@@ -604,6 +616,7 @@ class DayAheadPriceModel:
         params = dict(data["params"])
         params["ridge_alphas"] = tuple(params["ridge_alphas"])
         model = cls(**params)
+        model.check_params()
         model.fit_days_ = tuple(data["fit_days_"])
         model.n_fit_days_ = data["n_fit_days_"]
         model.profile_ = np.array(data["profile_"])

@@ -11,12 +11,10 @@ import pandas as pd
 import pvlib
 from scipy import stats
 
-from scenarios.renewables import (
-    check_site_name,
+from .base import ScenarioModel, check_positive_int, check_range, check_site_name
+from .metrics import as_generator
+from .renewables import (
     TwoScaleGaussian,
-    as_generator,
-    check_positive_int,
-    check_range,
     day_matrix,
     from_uniform,
     hourly_utc_series,
@@ -28,7 +26,7 @@ from scenarios.renewables import (
     to_uniform,
     write_json,
 )
-from scenarios.scenario_set import ScenarioSet
+from .scenario_set import ScenarioSet
 
 _TRANSPOSITIONS = ("perez", "isotropic")
 _CLEAR_SKY_MODELS = ("ineichen", "simplified_solis", "haurwitz")
@@ -52,7 +50,7 @@ class _Geometry:
     temp_air: np.ndarray
 
 
-class PVModel:
+class PVModel(ScenarioModel):
     """Stochastic PV output (kW per kWp) of a fixed-tilt system.
 
     Physical chain per hour (timestamps are UTC interval starts; the sun is taken at mid-hour):
@@ -92,10 +90,9 @@ class PVModel:
         self.clear_sky_model = clear_sky_model
         self.max_clear_sky_index = max_clear_sky_index
         self.site_name = site_name
-        self._validate()
 
     # -- parameters -------------------------------------------------------------------------------
-    def _validate(self) -> None:
+    def check_params(self) -> None:
         check_range("latitude", self.latitude, -90, 90)
         check_range("longitude", self.longitude, -180, 180)
         check_range("tilt_deg", self.tilt_deg, 0, 90)
@@ -112,13 +109,6 @@ class PVModel:
             raise ValueError(f"clear_sky_model must be one of {_CLEAR_SKY_MODELS}; got {self.clear_sky_model!r}")
         check_site_name(self.site_name)
 
-    def get_params(self) -> dict:
-        keys = ("latitude", "longitude", "tilt_deg", "azimuth_deg", "altitude_m", "system_loss_fraction",
-                "inverter_efficiency", "dc_ac_ratio", "temp_coefficient_per_c", "mean_air_temp_c",
-                "seasonal_temp_amplitude_c", "diurnal_temp_amplitude_c", "transposition",
-                "clear_sky_model", "max_clear_sky_index", "site_name")
-        return {k: getattr(self, k) for k in keys}
-
     @property
     def variable(self) -> str:
         return "pv_kw_per_kwp" + (f":{self.site_name}" if self.site_name else "")
@@ -132,9 +122,9 @@ class PVModel:
         unknown = set(site) - set(_SITE_KEYS)
         if unknown:
             raise ValueError(f"history_site has unknown keys {sorted(unknown)}; allowed {list(_SITE_KEYS)}")
-        params = self.get_params()
-        params.update(site)
-        return PVModel(**params)
+        source = PVModel(**{**self.get_params(deep=False), **site})
+        source.check_params()
+        return source
 
     # -- physics ------------------------------------------------------------------------------------
     def _geometry(self, times: pd.DatetimeIndex) -> _Geometry:
@@ -217,7 +207,7 @@ class PVModel:
         ``history_site`` (dict of latitude, longitude, tilt_deg, azimuth_deg, altitude_m), by
         default this model's own system. Months absent from the history use the pooled marginal.
         """
-        self._validate()
+        self.check_params()
         s = hourly_utc_series(history, "history", column="pv_kw_per_kwp")
         if s.min() < 0 or s.max() > 2:
             raise ValueError("history must be PV output in kW per kWp (between 0 and about 1)")
@@ -271,7 +261,7 @@ class PVModel:
         frame = pd.DataFrame({"pv_level": z}, index=pd.DatetimeIndex(days.date, name="date"))
         return frame.dropna()
 
-    def sample(self, n: int, start="2016-01-01", days: int = 365, random_state=None,
+    def sample(self, n: int, start="2016-01-01", days: int = 365, *, random_state=None,
                latent=None) -> ScenarioSet:
         """``n`` equiprobable hourly scenarios of ``days`` days from ``start`` (UTC).
 
@@ -302,7 +292,7 @@ class PVModel:
         self._check_fitted()
         payload = {
             "model": "PVModel",
-            "params": self.get_params(),
+            "params": self.params_in_signature_order(),
             "fitted": {
                 "process": self.process_,
                 "clear_sky_index_quantiles": self.clear_sky_index_quantiles_,
@@ -322,6 +312,7 @@ class PVModel:
             raise ValueError(f"not a PVModel JSON (model = {data.get('model')!r})")
         params = {**data["params"], **overrides}
         model = cls(**params)
+        model.check_params()
         f = data["fitted"]
         model.process_ = TwoScaleGaussian(**f["process"])
         model.clear_sky_index_quantiles_ = np.asarray(f["clear_sky_index_quantiles"], dtype=float)

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from scenarios.metrics import as_generator, flatten_scenarios, wasserstein_distance
-from scenarios.scenario_set import ScenarioSet
+from .metrics import as_generator, flatten_scenarios, wasserstein_distance
+from .scenario_set import ScenarioSet
 
 __all__ = ["ReductionReport", "fast_forward_selection", "kmedoids_reduction", "redistribute"]
 

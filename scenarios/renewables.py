@@ -1,9 +1,9 @@
 """Shared machinery of the PV, wind and forecast-error models: a two-scale Gaussian process
-(daily level + hourly fluctuation), input checks, JSON round trips and readers of the real data.
+(daily level + hourly fluctuation), hourly series helpers, marginal transforms and JSON round trips.
 
 The models themselves live in :mod:`scenarios.pv`, :mod:`scenarios.wind` and
-:mod:`scenarios.forecast_error`. ``python -m scenarios.renewables`` fits the France defaults on
-../shared/data (2015 only) and writes them to data/calibrated/*_france.json.
+:mod:`scenarios.forecast_error`; the readers of the real data and the fit of the France defaults
+in :mod:`scenarios.calibration`.
 """
 
 from __future__ import annotations
@@ -17,39 +17,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .metrics import as_generator  # noqa: F401  (the models import it from here)
-
 HOURS_PER_DAY = 24
 
 
-# -- randomness and checks ------------------------------------------------------------------------
-def check_range(name: str, value, low: float, high: float, *, high_open: bool = False,
-                low_open: bool = False) -> float:
-    """``value`` as a float, or a ValueError naming ``name`` and the allowed interval."""
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number; got {value!r}") from None
-    ok = np.isfinite(x) and (x > low if low_open else x >= low) and (x < high if high_open else x <= high)
-    if not ok:
-        lo = "(" if low_open else "["
-        hi = ")" if high_open else "]"
-        raise ValueError(f"{name} must lie in {lo}{low}, {high}{hi}; got {value!r}")
-    return x
-
-
-def check_site_name(site_name) -> None:
-    """A site name suffixes variable names (``pv_kw_per_kwp:<site>``): non-empty, without ':'."""
-    if site_name is not None and (not isinstance(site_name, str) or not site_name or ":" in site_name):
-        raise ValueError(f"site_name must be a non-empty string without ':'; got {site_name!r}")
-
-
-def check_positive_int(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer; got {value!r}")
-    return int(value)
-
-
+# -- hourly series ----------------------------------------------------------------------------------
 def hourly_utc_series(history, name: str, column: str | None = None) -> pd.Series:
     """A float Series on an hourly UTC index from a Series or a DataFrame (``column`` or its only one).
 
@@ -332,173 +303,3 @@ def read_json(source) -> dict:
     if isinstance(source, Path) or (isinstance(source, str) and not source.lstrip().startswith("{")):
         return json.loads(Path(source).read_text())
     return json.loads(source)
-
-
-# -- readers of the real data in ../shared/data -----------------------------------------------------------
-# Installed capacity in France at year end (MW), RTE "Bilan electrique" / "Panorama de l'electricite
-# renouvelable" (rounded): used to turn ENTSO-E day-ahead forecasts (MW) into capacity factors.
-FRANCE_INSTALLED_MW = {
-    "pv": {2014: 5300.0, 2015: 6200.0, 2016: 6770.0},
-    "wind": {2014: 9300.0, 2015: 10300.0, 2016: 11670.0},
-}
-
-
-def read_france_capacity_factors(data_dir, year: int) -> pd.DataFrame:
-    """Dispa-SET hourly national capacity factors (PHOT, WTON...) on a UTC index."""
-    path = Path(data_dir) / "renewables" / f"fr_capacity_factors_{year}.csv"
-    frame = pd.read_csv(path, index_col=0)
-    frame.index = pd.to_datetime(frame.index, utc=True)
-    return frame
-
-
-def read_entsoe_forecasts(data_dir) -> pd.DataFrame:
-    """ENTSO-E day-ahead solar (Sol_DA) and onshore wind (Won_DA) forecasts in MW, on a UTC index.
-
-    The source is a regular local (CET/CEST) hourly grid: the non-existent spring hour is
-    dropped, the single autumn 02:00 is taken as summer time, zeros in Won_DA (gap fills) are
-    interpolated.
-    """
-    frame = pd.read_csv(Path(data_dir) / "prices" / "entsoe_FR_2015_2023.csv", index_col=0)
-    frame = frame[frame.index.notna()]
-    try:
-        idx = pd.to_datetime(frame.index, format="%m/%d/%Y %H:%M")
-    except ValueError:
-        idx = pd.to_datetime(frame.index, format="mixed")
-    local = idx.tz_localize("Europe/Paris", ambiguous=np.ones(len(idx), dtype=bool), nonexistent="NaT")
-    frame.index = local
-    frame = frame[frame.index.notna()]
-    frame.index = frame.index.tz_convert("UTC")
-    frame = frame[~frame.index.duplicated()]
-    frame["Won_DA"] = frame["Won_DA"].replace(0, np.nan).interpolate(limit_direction="both")
-    return frame
-
-
-def france_forecast_capacity_factors(data_dir, year: int, forecasts: pd.DataFrame | None = None
-                                     ) -> pd.DataFrame:
-    """Day-ahead forecast capacity factors ``pv`` and ``wind`` for ``year`` (UTC index).
-
-    ``forecasts``: the frame of :func:`read_entsoe_forecasts`, to avoid reading the file again.
-    The forecasts in MW are divided by the installed capacity interpolated linearly between the
-    year-end values of :data:`FRANCE_INSTALLED_MW`.
-    """
-    frame = read_entsoe_forecasts(data_dir) if forecasts is None else forecasts
-    frame = frame.loc[f"{year}-01-01":f"{year}-12-31 23:00"]
-    out = {}
-    for key, col in (("pv", "Sol_DA"), ("wind", "Won_DA")):
-        caps = FRANCE_INSTALLED_MW[key]
-        if year - 1 not in caps or year not in caps:
-            raise ValueError(f"no installed {key} capacity known for {year}; known years {sorted(caps)}")
-        t0 = pd.Timestamp(f"{year}-01-01", tz="UTC")
-        frac = (frame.index - t0) / (pd.Timestamp(f"{year + 1}-01-01", tz="UTC") - t0)
-        cap = caps[year - 1] + (caps[year] - caps[year - 1]) * np.asarray(frac, dtype=float)
-        out[key] = np.clip(frame[col].to_numpy() / cap, 0.0, 1.0)
-    return pd.DataFrame(out, index=frame.index)
-
-
-def rolling_bias_corrected(forecast: pd.Series, actual: pd.Series, window_days: int = 28) -> pd.Series:
-    """Forecast scaled, day by day, by the ratio of actual to forecast energy over the previous
-    ``window_days`` days (only past actuals: what an operator knows when buying day ahead).
-
-    Removes slow drifts of the normalisation (installed capacity, reporting changes). Days with no
-    usable past keep a ratio of 1; the result is clipped to [0, 1].
-    """
-    check_positive_int("window_days", window_days)
-    frame = pd.concat({"f": forecast.astype(float), "a": actual.astype(float)}, axis=1)
-    day = frame.index.floor("D")
-    daily = frame.groupby(day).sum(min_count=1)
-    both = daily.dropna()
-    past = both.reindex(daily.index).rolling(window_days, min_periods=max(3, window_days // 4)).sum().shift(1)
-    ratio = (past["a"] / past["f"]).replace([np.inf, -np.inf], np.nan).fillna(1.0).clip(0.5, 2.0)
-    out = frame["f"] * ratio.reindex(day).to_numpy()
-    return out.clip(0.0, 1.0).loc[forecast.index]
-
-
-def read_ouessant(data_dir) -> pd.DataFrame:
-    """Ouessant 2016 (PVGIS weather, UTC): ``pv_kw_per_kwp`` (40 deg tilt, south), ``temp_c``,
-    ``wind_speed_m_per_s`` at 10 m."""
-    frame = pd.read_csv(Path(data_dir) / "weather" / "ouessant_2016.csv", index_col=0, parse_dates=True)
-    # PVGIS hourly values describe the hour centred on the time stamp (checked: only this reading
-    # gives a clear-sky index symmetric about solar noon); shift to interval starts.
-    frame.index = frame.index.tz_localize("UTC") - pd.Timedelta(minutes=30)
-    return pd.DataFrame(
-        {
-            "pv_kw_per_kwp": frame["Ppv1k"] / 1000.0,
-            "temp_c": frame["Temp"],
-            "wind_speed_m_per_s": frame["Wind"],
-        }
-    )
-
-
-OUESSANT_SITE = {"latitude": 48.46, "longitude": -5.09, "tilt_deg": 40.0, "azimuth_deg": 180.0,
-                 "altitude_m": 30.0}
-
-
-def read_windpowerlib_example(data_dir) -> pd.DataFrame:
-    """windpowerlib's 2010 example weather (UTC): wind speed at 10 m and 80 m, roughness, temperature."""
-    frame = pd.read_csv(Path(data_dir) / "weather" / "windpowerlib_example_2010.csv", header=[0, 1],
-                        index_col=0)
-    frame.index = pd.to_datetime(frame.index, utc=True)
-    return pd.DataFrame(
-        {
-            "wind_speed_10m_m_per_s": frame[("wind_speed", "10")].to_numpy(),
-            "wind_speed_80m_m_per_s": frame[("wind_speed", "80")].to_numpy(),
-            "roughness_length_m": frame[("roughness_length", "0")].to_numpy(),
-            "temperature_k": frame[("temperature", "2")].to_numpy(),
-            "pressure_pa": frame[("pressure", "0")].to_numpy(),
-        },
-        index=frame.index,
-    )
-
-
-# -- France calibration -----------------------------------------------------------------------------------
-def fit_france_models(data_dir, fit_year: int = 2015) -> dict:
-    """The project's default renewable models, fitted on real French data of ``fit_year`` (<= 2021).
-
-    * ``pv``: PVModel of :data:`scenarios.pv.FRANCE_PV_SITE` fitted on Dispa-SET's national PHOT.
-    * ``wind``: WindModel (E-82/2300, 98 m hub, roughness 0.1 m) fitted on windpowerlib's 80 m
-      example series (a mainland site) with monthly levels matched to the national onshore WTON.
-    * ``pv_forecast_error`` / ``wind_forecast_error``: ForecastErrorModel of the national capacity
-      factor given ENTSO-E's day-ahead forecast (capacity-normalised, then rolling-bias-corrected).
-    """
-    from scenarios.forecast_error import ForecastErrorModel
-    from scenarios.pv import FRANCE_PV_SITE, PVModel
-    from scenarios.wind import WindModel
-
-    if fit_year > 2021:
-        raise ValueError("fit_year must be <= 2021 (2022 onwards is kept out of sample)")
-    actual = read_france_capacity_factors(data_dir, fit_year)
-    weather = read_windpowerlib_example(data_dir)
-    forecast = france_forecast_capacity_factors(data_dir, fit_year)
-    models = {
-        "pv": PVModel(**FRANCE_PV_SITE).fit(actual["PHOT"]),
-        "wind": WindModel().fit(weather["wind_speed_80m_m_per_s"], measurement_height_m=80.0,
-                                capacity_factor=actual["WTON"]),
-    }
-    for key, col, kwargs in (("pv", "PHOT", {"variable": "pv_kw_per_kwp", "epsilon": 0.01,
-                                             "inactive_threshold": 0.03}),
-                             ("wind", "WTON", {"variable": "wind_kw_per_turbine", "epsilon": 0.01,
-                                               "inactive_threshold": 0.0,
-                                               "capacity_kw": models["wind"].nominal_power_kw})):
-        corrected = rolling_bias_corrected(forecast[key], actual[col].reindex(forecast.index))
-        models[f"{key}_forecast_error"] = ForecastErrorModel(**kwargs).fit(corrected, actual[col])
-    return models
-
-
-def write_calibrated(data_dir, out_dir) -> list[Path]:
-    """Write the fitted France models as small JSON files ``<out_dir>/<name>_france.json``."""
-    paths = []
-    for name, model in fit_france_models(data_dir).items():
-        path = Path(out_dir) / f"{name}_france.json"
-        model.to_json(path)
-        paths.append(path)
-    return paths
-
-
-if __name__ == "__main__":  # python -m scenarios.renewables [data_dir] [out_dir]
-    import sys
-
-    root = Path(__file__).resolve().parents[1]
-    data = Path(sys.argv[1]) if len(sys.argv) > 1 else root.parent / "shared" / "data"
-    out = Path(sys.argv[2]) if len(sys.argv) > 2 else root / "data" / "calibrated"
-    for p in write_calibrated(data, out):
-        print(p, p.stat().st_size, "bytes")

@@ -10,8 +10,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import tsam
+from tsam import ClusterConfig, ExtremeConfig
 
-from scenarios.scenario_set import ScenarioSet
+from .scenario_set import ScenarioSet
 
 __all__ = ["RepresentativeDays", "select_representative_days"]
 
@@ -121,9 +123,6 @@ def select_representative_days(
     ``preserve_column_means`` tsam rescales the typical days so the weighted column means equal the
     input's. ``timestep_hours`` is inferred from a DatetimeIndex (else 1).
     """
-    import tsam
-    from tsam import ClusterConfig, ExtremeConfig
-
     if not isinstance(data, pd.DataFrame):
         raise TypeError(f"data must be a pandas DataFrame (time x columns); got {type(data).__name__}")
     if data.shape[1] == 0 or data.shape[0] == 0:

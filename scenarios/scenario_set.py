@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 _NAME_ENDS_IN_DIGITS = re.compile(r".*\d$")
 
@@ -192,9 +194,6 @@ class ScenarioSet:
             "metadata": self.metadata,
         }
         frame.attrs = {}
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
         table = pa.Table.from_pandas(frame, preserve_index=False)
         table = table.replace_schema_metadata(
             {**(table.schema.metadata or {}), b"scenario_set": json.dumps(meta).encode()}
@@ -204,8 +203,6 @@ class ScenarioSet:
 
     @classmethod
     def from_parquet(cls, path) -> "ScenarioSet":
-        import pyarrow.parquet as pq
-
         table = pq.read_table(path)
         meta = json.loads((table.schema.metadata or {}).get(b"scenario_set", b"{}"))
         return cls.from_frame(

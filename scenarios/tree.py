@@ -11,9 +11,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from sklearn.cluster import KMeans
+from threadpoolctl import threadpool_limits
 
-from scenarios.metrics import as_generator
-from scenarios.scenario_set import ScenarioSet
+from .metrics import as_generator
+from .scenario_set import ScenarioSet
 
 __all__ = ["TreeNode", "ScenarioTree"]
 
@@ -170,9 +172,6 @@ class ScenarioTree:
         the cluster's conditional mean over its own stage. ``metadata['leaf_members']`` lists the
         original scenarios behind each leaf scenario.
         """
-        from sklearn.cluster import KMeans
-        from threadpoolctl import threadpool_limits
-
         if not isinstance(scenario_set, ScenarioSet):
             raise TypeError(f"scenario_set must be a ScenarioSet; got {type(scenario_set).__name__}")
         starts = [int(s) for s in stage_start_periods]

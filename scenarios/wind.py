@@ -5,19 +5,20 @@ copula with daily level and hourly AR(1), diurnal profile) passed through a wind
 from __future__ import annotations
 
 import difflib
+import warnings
 from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 from scipy import optimize, stats
+from windpowerlib import WindTurbine, get_turbine_types, power_output
+from windpowerlib import wind_speed as height_profiles
 
-from scenarios.renewables import (
-    check_site_name,
+from .base import ScenarioModel, check_positive_int, check_range, check_site_name
+from .metrics import as_generator
+from .renewables import (
     HOURS_PER_DAY,
     TwoScaleGaussian,
-    as_generator,
-    check_positive_int,
-    check_range,
     day_matrix,
     hourly_utc_series,
     normal_scores_by_group,
@@ -26,7 +27,7 @@ from scenarios.renewables import (
     scenario_names,
     write_json,
 )
-from scenarios.scenario_set import ScenarioSet
+from .scenario_set import ScenarioSet
 
 _HEIGHT_CORRECTIONS = ("logarithmic", "hellman")
 
@@ -34,10 +35,6 @@ _HEIGHT_CORRECTIONS = ("logarithmic", "hellman")
 @lru_cache(maxsize=1)
 def turbine_types() -> tuple[str, ...]:
     """Names of the turbines with a power curve in windpowerlib's shipped (offline) library."""
-    import warnings
-
-    from windpowerlib import get_turbine_types
-
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         table = get_turbine_types(turbine_library="local", print_out=False, filter_=True)
@@ -52,8 +49,6 @@ def power_curve(turbine_type: str) -> tuple[np.ndarray, np.ndarray, float]:
         close = difflib.get_close_matches(turbine_type, names, n=5, cutoff=0.4)
         hint = f"close matches: {close}" if close else f"known types include {list(names[:8])}..."
         raise ValueError(f"turbine_type {turbine_type!r} is not in windpowerlib's library; {hint}")
-    from windpowerlib import WindTurbine
-
     turbine = WindTurbine(turbine_type=turbine_type, hub_height=100.0)
     curve = turbine.power_curve
     return (curve["wind_speed"].to_numpy(float), curve["value"].to_numpy(float) / 1000.0,
@@ -68,7 +63,7 @@ def _check_speeds(s: pd.Series, name: str) -> None:
                          "pass capacity factors as a DataFrame with a 'capacity_factor' column")
 
 
-class WindModel:
+class WindModel(ScenarioModel):
     """Stochastic hub-height wind speed and output of one turbine (kW).
 
     The hub-height speed is ``v = d_hour * W_month^-1(Phi(y))``: ``d_hour`` a diurnal factor (UTC
@@ -95,9 +90,8 @@ class WindModel:
         self.air_density_kg_per_m3 = air_density_kg_per_m3
         self.max_wind_speed_m_per_s = max_wind_speed_m_per_s
         self.site_name = site_name
-        self._validate()
 
-    def _validate(self) -> None:
+    def check_params(self) -> None:
         if not isinstance(self.turbine_type, str):
             raise ValueError(f"turbine_type must be a string such as 'E-82/2300'; got {self.turbine_type!r}")
         power_curve(self.turbine_type)  # fails early with close matches
@@ -112,11 +106,6 @@ class WindModel:
         check_range("max_wind_speed_m_per_s", self.max_wind_speed_m_per_s, 20, 80)
         check_site_name(self.site_name)
 
-    def get_params(self) -> dict:
-        keys = ("turbine_type", "hub_height_m", "roughness_length_m", "height_correction",
-                "hellman_exponent", "air_density_kg_per_m3", "max_wind_speed_m_per_s", "site_name")
-        return {k: getattr(self, k) for k in keys}
-
     @property
     def variables(self) -> tuple[str, str]:
         suffix = f":{self.site_name}" if self.site_name else ""
@@ -129,21 +118,18 @@ class WindModel:
     # -- physics -----------------------------------------------------------------------------
     def to_hub_height(self, wind_speed, measurement_height_m: float) -> np.ndarray:
         """Wind speed carried from ``measurement_height_m`` to the hub (windpowerlib profiles)."""
-        from windpowerlib import wind_speed as ws
-
         check_range("measurement_height_m", measurement_height_m, 1, 250)
         v = np.asarray(wind_speed, dtype=float)
         if self.height_correction == "logarithmic":
-            out = ws.logarithmic_profile(v, measurement_height_m, self.hub_height_m, self.roughness_length_m)
+            out = height_profiles.logarithmic_profile(v, measurement_height_m, self.hub_height_m,
+                                                      self.roughness_length_m)
         else:
-            out = ws.hellman(v, measurement_height_m, self.hub_height_m,
-                             hellman_exponent=self.hellman_exponent)
+            out = height_profiles.hellman(v, measurement_height_m, self.hub_height_m,
+                                          hellman_exponent=self.hellman_exponent)
         return np.asarray(out, dtype=float)
 
     def power_kw(self, hub_wind_speed) -> np.ndarray:
         """Output of one turbine (kW) at hub-height speeds (any shape), by windpowerlib's power curve."""
-        from windpowerlib import power_output
-
         speeds, values, _ = power_curve(self.turbine_type)
         v = np.asarray(hub_wind_speed, dtype=float)
         flat = pd.Series(v.reshape(-1))
@@ -176,7 +162,7 @@ class WindModel:
         the expected capacity factor of this turbine matches its monthly mean; months it lacks get
         the mean multiplier.
         """
-        self._validate()
+        self.check_params()
         s = hourly_utc_series(history, "history", column="wind_speed_m_per_s").dropna()
         _check_speeds(s, "history")
         height = self.hub_height_m if measurement_height_m is None else measurement_height_m
@@ -264,7 +250,7 @@ class WindModel:
         z = self.process_.daily_scores(Y)
         return pd.DataFrame({"wind_level": z}, index=pd.DatetimeIndex(days.date, name="date")).dropna()
 
-    def sample(self, n: int, start="2016-01-01", days: int = 365, random_state=None,
+    def sample(self, n: int, start="2016-01-01", days: int = 365, *, random_state=None,
                latent=None) -> ScenarioSet:
         """``n`` equiprobable hourly scenarios of turbine output (kW) and hub-height speed (m/s).
 
@@ -292,7 +278,7 @@ class WindModel:
         self._check_fitted()
         payload = {
             "model": "WindModel",
-            "params": self.get_params(),
+            "params": self.params_in_signature_order(),
             "fitted": {
                 "process": self.process_,
                 "diurnal_factor": self.diurnal_factor_,
@@ -317,6 +303,7 @@ class WindModel:
         if data.get("model") != "WindModel":
             raise ValueError(f"not a WindModel JSON (model = {data.get('model')!r})")
         model = cls(**{**data["params"], **overrides})
+        model.check_params()
         f = data["fitted"]
         old_hub = float(data["params"]["hub_height_m"])
         height_factor = 1.0 if old_hub == model.hub_height_m else float(model.to_hub_height([1.0], old_hub)[0])

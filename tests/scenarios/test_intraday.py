@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from scipy.stats import norm
+from sklearn.base import clone
 
 from scenarios.intraday import P0, P1, P2, IntradayResaleModel
 from scenarios.scenario_set import ScenarioSet
@@ -76,6 +77,17 @@ def test_same_seed_same_output(p0_paths):
     b = model.sample(_p0_set(p0_paths[:10]), random_state=5)
     c = model.sample(_p0_set(p0_paths[:10]), random_state=6)
     assert np.array_equal(a.values, b.values) and not np.array_equal(a.values, c.values)
+
+
+def test_estimator_contract_clone_set_params_and_checks_in_fit():
+    model = IntradayResaleModel(premium_ratio_mean=0.2)
+    copy = clone(model)
+    assert copy is not model and copy.get_params(deep=True) == model.get_params(deep=True)
+    assert copy.set_params(hourly_correlation=0.5) is copy
+    assert (copy.hourly_correlation, model.hourly_correlation) == (0.5, 0.7)
+    copy.set_params(resale_fee_eur_per_mwh=-1.0)  # accepted until fit
+    with pytest.raises(ValueError, match="resale_fee_eur_per_mwh"):
+        copy.fit()
 
 
 def test_validation_messages(p0_paths):

@@ -7,10 +7,13 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy.special import ndtr, ndtri
+from sklearn.base import clone
 
-from scenarios.history import load_entsoe_fr
-from scenarios.joint import JointModel, _positions
+from scenarios.joint import JointModel, hour_positions
 from scenarios.price import P0, DayAheadPriceModel
+from scenarios.pv import PVModel
+from scenarios.scenario_set import ScenarioSet
+from scenarios.wind import WindModel
 
 FIT_START, FIT_END = "2015-01-05", "2018-12-31"
 N_YEARS = 40
@@ -50,9 +53,7 @@ class NationalWindProxy:
         z = ndtri((ranks - 0.5) / counts)
         return pd.DataFrame({"wind_level": z.to_numpy()}, index=pd.DatetimeIndex(daily.index, name="date"))
 
-    def sample(self, n, start, days, random_state=None, latent=None):
-        from scenarios.scenario_set import ScenarioSet
-
+    def sample(self, n, start, days, *, random_state=None, latent=None):
         rng = np.random.default_rng(random_state)
         if latent is None:
             e = rng.standard_normal((n, days))
@@ -82,8 +83,8 @@ def _anomaly_correlation(price_daily, wind_daily, days):
 
 
 @pytest.fixture(scope="module")
-def training(shared_data):
-    return load_entsoe_fr(shared_data / "prices" / "entsoe_FR_2015_2023.csv").between(FIT_START, FIT_END)
+def training(entsoe_history):
+    return entsoe_history.between(FIT_START, FIT_END)
 
 
 @pytest.fixture(scope="module")
@@ -140,19 +141,17 @@ def test_clock_positions_hand_checked():
     first_day = pd.Timestamp("2019-03-30")  # model output starts at local midnight of this day
     targets = pd.date_range("2019-03-31 00:00", periods=4, freq="h", tz="UTC")
     # 00:00Z = 01:00 CET (hour 25 from 30 March 00:00), 01:00Z = 03:00 CEST (27: 02:00 skipped)
-    assert _positions(targets, first_day, "Europe/Paris", True).tolist() == [25, 27, 28, 29]
-    assert _positions(targets, first_day, "UTC", False).tolist() == [24, 25, 26, 27]
+    assert hour_positions(targets, first_day, "Europe/Paris", True).tolist() == [25, 27, 28, 29]
+    assert hour_positions(targets, first_day, "UTC", False).tolist() == [24, 25, 26, 27]
     autumn = pd.date_range("2019-10-27 00:00", periods=3, freq="h", tz="UTC")
     # 00:00Z = 02:00 CEST, 01:00Z = 02:00 CET (the repeated hour), 02:00Z = 03:00 CET
-    assert _positions(autumn, pd.Timestamp("2019-10-26"), "Europe/Paris", True).tolist() == [26, 26, 27]
+    assert hour_positions(autumn, pd.Timestamp("2019-10-26"), "Europe/Paris", True).tolist() == [26, 26, 27]
 
 
-def test_with_the_project_wind_model(shared_data, models, training):
+def test_with_the_project_wind_model(ouessant, models, training):
     """The renewables engineer's WindModel (Ouessant speeds, national capacity-factor latent)."""
-    wind_module = pytest.importorskip("scenarios.wind")
-    renewables = pytest.importorskip("scenarios.renewables")
-    site = renewables.read_ouessant(shared_data)
-    wind = wind_module.WindModel().fit(site, measurement_height_m=10)
+    site = ouessant
+    wind = WindModel().fit(site, measurement_height_m=10)
     cf = models["wind"]._daily(training).stack()
     stamps = cf.index.get_level_values(0) + pd.to_timedelta(cf.index.get_level_values(1), unit="h")
     cf_utc = pd.Series(cf.to_numpy(), index=stamps).tz_localize(
@@ -175,6 +174,20 @@ def test_with_the_project_wind_model(shared_data, models, training):
     assert abs(_generated_correlation(s0, power, 365)) < 0.05
 
 
+def test_estimator_contract_clone_set_params_and_checks_in_fit():
+    model = JointModel({"price": DayAheadPriceModel()}, shrinkage=0.5, timezone="Europe/Paris")
+    copy = clone(model)
+    assert copy is not model and copy.get_params(deep=True).keys() == model.get_params(deep=True).keys()
+    assert list(copy.models) == ["price"] and copy.models["price"] is not model.models["price"]
+    assert copy.set_params(shrinkage=0.2, persistence=False) is copy
+    assert (copy.shrinkage, copy.persistence, model.shrinkage) == (0.2, False, 0.5)
+    for bad, word in (({"shrinkage": 2.0}, "shrinkage"), ({"detrend": "year"}, "detrend"),
+                      ({"models": {}}, "models")):
+        unchecked = clone(model).set_params(**bad)  # accepted until fit
+        with pytest.raises(ValueError, match=word):
+            unchecked.fit(None)
+
+
 def test_fit_errors(models):
     with pytest.raises(ValueError, match="non-empty dict"):
         JointModel({}).fit(None)
@@ -184,14 +197,11 @@ def test_fit_errors(models):
         JointModel(models, shrinkage=2.0).fit(None)
 
 
-def test_price_pv_wind_joint_set_on_one_clock(shared_data, models, training):
+def test_price_pv_wind_joint_set_on_one_clock(ouessant, models, training):
     """Price (local wall clock) + the project's PV and wind models (UTC) fitted on Ouessant 2016."""
-    pv_module = pytest.importorskip("scenarios.pv")
-    wind_module = pytest.importorskip("scenarios.wind")
-    renewables = pytest.importorskip("scenarios.renewables")
-    site = renewables.read_ouessant(shared_data)
-    pv = pv_module.PVModel().fit(site)
-    wind = wind_module.WindModel().fit(site, measurement_height_m=10)
+    site = ouessant
+    pv = PVModel().fit(site)
+    wind = WindModel().fit(site, measurement_height_m=10)
     joint = JointModel({"price": models["price"], "pv": pv, "wind": wind}).fit(
         {"price": training, "pv": site, "wind": site})
     assert joint.n_days_ >= 360  # the days of 2016 common to both sources

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from sklearn.base import clone
 
 from scenarios.lattice import MarkovLattice, StagewiseIndependent
 from scenarios.scenario_set import ScenarioSet
@@ -26,6 +27,22 @@ def chain():
     states, values = two_state_paths()
     s = ScenarioSet(values, np.full(len(values), 1 / len(values)), ("p0_eur_per_mwh", "pv_kw_per_kwp:site0"))
     return states, s, MarkovLattice(n_states=2, random_state=0).fit(s)
+
+
+@pytest.mark.parametrize("model, bad, word", [
+    (MarkovLattice(n_states=3), {"n_init": 0}, "n_init"),
+    (StagewiseIndependent(n_points=3), {"method": "median"}, "method"),
+])
+def test_estimator_contract_clone_set_params_and_checks_in_fit(chain, model, bad, word):
+    _, s, fitted = chain
+    assert not hasattr(clone(fitted), "transition_matrices_")  # a clone is unfitted
+    copy = clone(model)
+    assert copy is not model and copy.get_params(deep=True) == model.get_params(deep=True)
+    assert copy.set_params(random_state=7, standardise=False) is copy
+    assert (copy.random_state, copy.standardise, model.random_state) == (7, False, 0)
+    copy.set_params(**bad)  # accepted until fit
+    with pytest.raises(ValueError, match=word):
+        copy.fit(s)
 
 
 def test_transition_rows_sum_to_one_and_shapes(chain):

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.base import clone
 
-from scenarios.history import load_entsoe_fr
 from scenarios.metrics import energy_score, variogram_score
 from scenarios.price import P0, DayAheadPriceModel, day_types
 
@@ -15,8 +15,8 @@ FIT_START, FIT_END = "2015-01-05", "2018-12-31"
 
 
 @pytest.fixture(scope="module")
-def history(shared_data):
-    return load_entsoe_fr(shared_data / "prices" / "entsoe_FR_2015_2023.csv")
+def history(entsoe_history):
+    return entsoe_history
 
 
 @pytest.fixture(scope="module")
@@ -27,6 +27,24 @@ def model(history):
 @pytest.fixture(scope="module")
 def training_prices(history):
     return history["price_eur_per_mwh"].loc[FIT_START:"2018-12-31 23:00"]
+
+
+def test_estimator_contract_clone_set_params_and_checks_in_fit():
+    alphas = (1.0, 10.0)
+    model = DayAheadPriceModel(fit_start=FIT_START, fit_end=FIT_END, ridge_alphas=alphas)
+    assert model.ridge_alphas is alphas  # stored unchanged
+    copy = clone(model)
+    assert copy is not model and copy.get_params(deep=True) == model.get_params(deep=True)
+    assert copy.set_params(marginal_groups="month", level_adaptation_days=0) is copy
+    assert copy.marginal_groups == "month" and model.marginal_groups == "season"
+    for bad, word in (({"marginal_groups": "week"}, "marginal_groups"), ({"ridge_alphas": ()}, "ridge_alphas"),
+                      ({"residual_scale_power": -1}, "residual_scale_power"),
+                      ({"level_adaptation_days": -3}, "level_adaptation_days")):
+        unchecked = clone(model).set_params(**bad)  # accepted until fit
+        with pytest.raises(ValueError, match=word):
+            unchecked.fit(None)
+        with pytest.raises(ValueError, match=word):
+            DayAheadPriceModel(**bad).fit(None)
 
 
 def test_day_types_use_french_holidays():

@@ -4,15 +4,18 @@
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.base import clone
 
+from scenarios.calibration import OUESSANT_SITE
 from scenarios.pv import FRANCE_PV_SITE, PVModel
-from scenarios.renewables import OUESSANT_SITE, read_france_capacity_factors, read_ouessant
 
+TWO_DAYS_DARK = pd.Series(0.0, index=pd.date_range("2016-06-01", periods=48, freq="h", tz="UTC"),
+                          name="pv_kw_per_kwp")
 
 
 @pytest.fixture(scope="module")
-def national_2015(shared_data):
-    return read_france_capacity_factors(shared_data, 2015)["PHOT"]
+def national_2015(france_capacity_factors):
+    return france_capacity_factors[2015]["PHOT"]
 
 
 @pytest.fixture(scope="module")
@@ -25,8 +28,21 @@ def france_model(national_2015):
     ({"transposition": "hay"}, "transposition"), ({"site_name": "a:b"}, "site_name"),
 ])
 def test_invalid_inputs_name_the_argument(kwargs, word):
+    model = PVModel(**kwargs)  # hyper-parameters are stored unchanged, checked by fit
     with pytest.raises(ValueError, match=word):
-        PVModel(**kwargs)
+        model.fit(TWO_DAYS_DARK)
+
+
+def test_estimator_contract_clone_set_params_and_checks_in_fit(france_model):
+    copy = clone(france_model)
+    assert copy.get_params(deep=True) == france_model.get_params(deep=True)
+    assert {k: copy.get_params()[k] for k in FRANCE_PV_SITE} == FRANCE_PV_SITE
+    assert not hasattr(copy, "process_")  # a clone is unfitted
+    assert copy.set_params(tilt_deg=35.0, site_name="roof") is copy
+    assert copy.variable == "pv_kw_per_kwp:roof" and france_model.tilt_deg == 30.0
+    copy.set_params(dc_ac_ratio=5.0)  # accepted until fit
+    with pytest.raises(ValueError, match="dc_ac_ratio"):
+        copy.fit(TWO_DAYS_DARK)
 
 
 def test_clear_sky_output_by_hand():
@@ -43,19 +59,19 @@ def test_clear_sky_output_by_hand():
     assert north.iloc[11] < 0.3 * out.iloc[11]
 
 
-def test_france_capacity_factor_and_persistence(france_model, national_2015, shared_data):
+def test_france_capacity_factor_and_persistence(france_model, national_2015, france_capacity_factors):
     sims = france_model.sample(8, start="2016-01-01", days=365, random_state=3)["pv_kw_per_kwp"]
     cf = sims.mean()
     assert abs(cf - national_2015.mean()) < 0.01  # fitted year 2015: 0.154
     assert 0.13 < cf < 0.16  # published France 14-15 %, +-1 point
     lag1 = np.mean([np.corrcoef(r[:-1], r[1:])[0, 1] for r in sims])
     assert abs(lag1 - national_2015.autocorr(1)) < 0.1
-    held_out = read_france_capacity_factors(shared_data, 2016)["PHOT"].mean()
+    held_out = france_capacity_factors[2016]["PHOT"].mean()
     assert abs(cf - held_out) < 0.02  # 2016 was a duller year (0.138)
 
 
-def test_ouessant_site_capacity_factor(shared_data):
-    data = read_ouessant(shared_data)
+def test_ouessant_site_capacity_factor(ouessant):
+    data = ouessant
     model = PVModel(**OUESSANT_SITE, site_name="ouessant").fit(data)
     sims = model.sample(5, start="2016-01-01", days=366, random_state=1)
     assert sims.variables == ("pv_kw_per_kwp:ouessant",)
@@ -87,21 +103,6 @@ def test_latent_drives_daily_level(france_model, national_2015):
     assert bright.mean() > 1.3 * dull.mean()
     with pytest.raises(ValueError, match="latent"):
         france_model.sample(4, "2016-06-01", 3, latent=np.zeros((4, 2)))
-
-
-def test_two_scale_process_fit_recovers_known_parameters():
-    from scenarios.renewables import TwoScaleGaussian
-
-    truth = TwoScaleGaussian(loading=0.7, hourly_ar=0.8, daily_ar=0.6)
-    y = truth.simulate(1, 3000, np.random.default_rng(0))[0].reshape(3000, 24)
-    y[:, :6] = np.nan  # PV-like: night hours unobserved
-    y[:, 19:] = np.nan
-    fit = TwoScaleGaussian.fit(y)
-    assert fit.loading == pytest.approx(0.7, abs=0.05)
-    assert fit.hourly_ar == pytest.approx(0.8, abs=0.05)
-    assert fit.daily_ar == pytest.approx(0.6, abs=0.08)
-    z = fit.daily_scores(y)
-    assert np.nanstd(z) == pytest.approx(1.0, abs=0.1)
 
 
 def test_fit_on_a_few_months(national_2015):

@@ -4,20 +4,22 @@
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.base import clone
 
-from scenarios.renewables import read_france_capacity_factors, read_windpowerlib_example
 from scenarios.wind import WindModel, power_curve, turbine_types
 
+FOUR_DAYS_AT_7_M_PER_S = pd.Series(7.0, index=pd.date_range("2016-01-01", periods=96, freq="h", tz="UTC"),
+                                   name="wind_speed_m_per_s")
 
 
 @pytest.fixture(scope="module")
-def wton(shared_data):
-    return {y: read_france_capacity_factors(shared_data, y)["WTON"] for y in (2015, 2016)}
+def wton(france_capacity_factors):
+    return {y: france_capacity_factors[y]["WTON"] for y in (2015, 2016)}
 
 
 @pytest.fixture(scope="module")
-def france_model(shared_data, wton):
-    weather = read_windpowerlib_example(shared_data)
+def france_model(windpowerlib_weather, wton):
+    weather = windpowerlib_weather
     return WindModel(site_name="plant").fit(weather["wind_speed_80m_m_per_s"], measurement_height_m=80,
                                              capacity_factor=wton[2015])
 
@@ -25,7 +27,7 @@ def france_model(shared_data, wton):
 def test_turbine_library_is_offline_and_unknown_names_fail_with_close_matches():
     assert len(turbine_types()) >= 60
     with pytest.raises(ValueError, match=r"E-82/2300"):
-        WindModel(turbine_type="E82/2300")
+        WindModel(turbine_type="E82/2300").fit(FOUR_DAYS_AT_7_M_PER_S)
     speeds, power, nominal = power_curve("E-82/2300")
     assert nominal == pytest.approx(2300.0)
     assert 2300.0 <= power.max() <= 2300.0 * 1.05  # the E-82 E2 curve peaks at 2,350 kW
@@ -36,8 +38,20 @@ def test_turbine_library_is_offline_and_unknown_names_fail_with_close_matches():
                                           ({"roughness_length_m": 0}, "roughness_length_m"),
                                           ({"height_correction": "cubic"}, "height_correction")])
 def test_invalid_inputs_name_the_argument(kwargs, word):
+    model = WindModel(**kwargs)  # hyper-parameters are stored unchanged, checked by fit
     with pytest.raises(ValueError, match=word):
-        WindModel(**kwargs)
+        model.fit(FOUR_DAYS_AT_7_M_PER_S)
+
+
+def test_estimator_contract_clone_set_params_and_checks_in_fit(france_model):
+    copy = clone(france_model)
+    assert copy.get_params(deep=True) == france_model.get_params(deep=True)
+    assert copy.get_params()["site_name"] == "plant" and not hasattr(copy, "process_")  # unfitted
+    assert copy.set_params(turbine_type="E-53/800", hub_height_m=73.0) is copy
+    assert copy.nominal_power_kw == pytest.approx(800.0) and france_model.turbine_type == "E-82/2300"
+    copy.set_params(max_wind_speed_m_per_s=5.0)  # accepted until fit
+    with pytest.raises(ValueError, match="max_wind_speed_m_per_s"):
+        copy.fit(FOUR_DAYS_AT_7_M_PER_S)
 
 
 def test_height_profile_and_power_by_hand():
@@ -81,18 +95,6 @@ def test_seed_json_and_latent(france_model, wton, tmp_path):
     calm = france_model.sample(20, "2016-01-01", 5, random_state=0, latent=np.full((20, 5), -1.5))
     windy = france_model.sample(20, "2016-01-01", 5, random_state=0, latent=np.full((20, 5), 1.5))
     assert windy["wind_speed_m_per_s:plant"].mean() > calm["wind_speed_m_per_s:plant"].mean() + 1.0
-
-
-def test_smooth_level_process_fit_recovers_known_parameters():
-    from scenarios.renewables import TwoScaleGaussian
-
-    truth = TwoScaleGaussian(loading=0.6, hourly_ar=0.9, daily_ar=0.5, smooth_level=True)
-    y = truth.simulate(1, 2000, np.random.default_rng(1))[0]
-    assert np.std(y) == pytest.approx(1.0, abs=0.05)  # unit variance after interpolation
-    fit = TwoScaleGaussian.fit_smooth(y)
-    assert fit.loading == pytest.approx(0.6, abs=0.1)
-    assert fit.hourly_ar == pytest.approx(0.9, abs=0.03)
-    assert fit.daily_ar == pytest.approx(0.5, abs=0.15)
 
 
 def test_capacity_factors_are_not_taken_for_wind_speeds():
