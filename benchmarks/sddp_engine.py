@@ -1,32 +1,28 @@
-"""Speed benchmark of the sddp engine on a hydro-thermal case (T stages, K inflows):
-train and simulate times, final bound, share of time inside HiGHS (run() alone, and every HiGHS call), and
-the MPI speed-up at 2 ranks against the serial run measured here.
+"""Speed benchmark of the sddp engine on a hydro-thermal case: train and simulate times, bound, share of
+time inside HiGHS, and the MPI speed-up at 2 ranks against the serial run measured here."""
 
-On a shared, loaded machine a single timing is noise: every measurement is
-repeated (``--repeats``, default 3) and the best wall time is reported with the
-CPU time of the same run (CPU per rank under MPI), so the speed-up can be read
-both on wall and on CPU time.
-
-Usage: python benchmarks/sddp_engine.py [--stages 24] [--noise 20] [--iterations 200]
-       [--simulations 1000] [--repeats 3] [--no-mpi]
-"""
+# On a shared, loaded machine a single timing is noise: every measurement is repeated (--repeats,
+# default 3) and the best wall time is reported with the CPU time of the same run (CPU per rank under
+# MPI), so the speed-up can be read both on wall and on CPU time.
+# Usage: python benchmarks/sddp_engine.py [--stages 24] [--noise 20] [--iterations 200]
+#        [--simulations 1000] [--repeats 3] [--no-mpi]
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
-import shutil
-import subprocess
 import sys
 import time
 from pathlib import Path
+
+import highspy
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import sddp  # noqa: E402
+from planner.solvers.mpi import MPIUnavailable, run_mpi  # noqa: E402
 from sddp.examples import hydro_thermal  # noqa: E402
 
 
@@ -62,7 +58,7 @@ def run_serial(args):
 
 def run_mpi_worker(args):
     """Executed under mpiexec: every rank does iterations/size trajectories."""
-    from mpi4py import MPI
+    from mpi4py import MPI  # only on the MPI ranks: importing mpi4py initialises MPI
 
     comm = MPI.COMM_WORLD
     size = comm.Get_size()
@@ -80,17 +76,18 @@ def run_mpi_worker(args):
                                       "cpu_s": cpu}), flush=True)
 
 
-def run_mpi(args, np_=2):
-    mpiexec = shutil.which("mpiexec") or str(Path(sys.executable).parent / "mpiexec")
-    if not os.path.exists(mpiexec):
+def run_parallel(args, n_ranks=2):
+    """Train on ``n_ranks`` MPI ranks (this script's worker, launched by the one mpiexec launcher);
+    None when MPI is not available or the run failed."""
+    worker_args = ["--mpi-worker", "--stages", args.stages, "--noise", args.noise,
+                   "--iterations", args.iterations]
+    try:
+        out = run_mpi(n_ranks, "benchmarks.sddp_engine", worker_args, timeout=1800)
+    except MPIUnavailable:
         return None
-    env = dict(os.environ, OMPI_MCA_osc="^ucx", OMPI_ALLOW_RUN_AS_ROOT="1",
-               OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
-    cmd = [mpiexec, "--allow-run-as-root", "--oversubscribe", "--bind-to", "none", "-np", str(np_),
-           sys.executable,
-           __file__, "--mpi-worker", "--stages", str(args.stages), "--noise", str(args.noise),
-           "--iterations", str(args.iterations)]
-    out = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=1800)
+    except RuntimeError as err:
+        print(err, file=sys.stderr)
+        return None
     for line in out.stdout.splitlines():
         if line.startswith("RESULT "):
             return json.loads(line[7:])
@@ -102,8 +99,6 @@ def run_instrumented(args):
     """One serial train with every highspy.Highs method timed: the share of wall time inside any
     HiGHS call (solves, model changes, solution queries, cut rows). A separate run, because the
     timers add ~0.3 us per call (counted outside HiGHS, so the share is if anything understated)."""
-    import highspy
-
     spent = [0.0]
     originals = {}
     for name in dir(highspy.Highs):
@@ -176,7 +171,7 @@ def main(argv=None):
     if not args.no_mpi:
         ms = []
         for k in range(repeats):
-            m = run_mpi(args)
+            m = run_parallel(args)
             if m is None:
                 break
             ms.append(m)

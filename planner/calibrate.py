@@ -11,30 +11,26 @@ Every file written is small JSON; the raw data is never copied.
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
+
+from planner.progress import Progress
+from scenarios.calibration import fit_france_models, read_france_capacity_factors
+from scenarios.history import load_entsoe_fr
+from scenarios.joint import JointModel
+from scenarios.price import DayAheadPriceModel
 
 PRICE_FIT = ("2015-01-05", "2020-12-31")
 JOINT_FIT_YEARS = (2015, 2016)
 
 
 def calibrate(data_dir, out_dir, progress: bool = True) -> list[Path]:
-    from scenarios.history import load_entsoe_fr
-    from scenarios.joint import JointModel
-    from scenarios.price import DayAheadPriceModel
-    from scenarios.calibration import fit_france_models, read_france_capacity_factors
-
     data_dir, out_dir = Path(data_dir), Path(out_dir)
     if not data_dir.is_dir():
         raise FileNotFoundError(
             f"real data folder {data_dir} not found; pass --data with the path of shared/data"
         )
     out_dir.mkdir(parents=True, exist_ok=True)
-    start = time.perf_counter()
-
-    def say(text):
-        if progress:
-            print(f"[{time.perf_counter() - start:6.1f}s] calibrate: {text}", flush=True)
+    say = Progress("calibrate", enabled=progress).message
 
     written = []
     history = load_entsoe_fr(data_dir / "prices" / "entsoe_FR_2015_2023.csv")

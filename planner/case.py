@@ -13,8 +13,14 @@ import math
 import tomllib
 import types
 import typing
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import pandas as pd
+import tomli_w
+
+from planner.load_profiles import available_profiles
 
 MATERIALS = ("M1", "M2", "M3")
 
@@ -418,9 +424,7 @@ def _whole_periods(hours: float, period_hours: float, path: str, problems: list[
 
 def _known_turbines() -> list[str] | None:
     try:
-        import warnings
-
-        import windpowerlib
+        import windpowerlib  # heavy (its turbine library): loaded only when a case names a turbine
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -536,8 +540,6 @@ def _check_site(site: Site, i: int, case: Case, profiles: set[str], turbines, pr
 
 def validate(case: Case, problems: list[str] | None = None) -> Case:
     """Check the relations between fields; raise CaseError listing every problem."""
-    from planner.load_profiles import available_profiles
-
     problems = [] if problems is None else problems
     if not case.sites:
         problems.append("sites: at least one [[sites]] table is required")
@@ -571,9 +573,7 @@ def validate(case: Case, problems: list[str] | None = None) -> Case:
         problems.append(f"scenarios.day_ahead_prices_eur_per_mwh: has {len(sc.day_ahead_prices_eur_per_mwh)} values; "
                         f"give one per hour of the horizon ({int(round(case.horizon_hours))})")
     try:
-        import pandas as _pd
-
-        _pd.Timestamp(sc.day)
+        pd.Timestamp(sc.day)
     except (ValueError, TypeError):
         problems.append(f"scenarios.day = {sc.day!r}: not a date; write it as YYYY-MM-DD")
     c = case.contract
@@ -635,8 +635,6 @@ def case_to_dict(case: Case) -> dict:
 
 def save_case(case: Case, path) -> Path:
     """Write a case as TOML (infinite bounds are written as 1e300 and read back as such)."""
-    import tomli_w
-
     def finite(value):
         if isinstance(value, dict):
             return {k: finite(v) for k, v in value.items()}

@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from scenarios.history import french_public_holidays
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SHAPES_FILE = PROJECT_ROOT / "data" / "profiles" / "base_load_shapes.csv"
 DAY_TYPES = ("weekday", "saturday", "sunday")
@@ -28,8 +30,6 @@ _SOURCES = {
 
 def day_type(day) -> str:
     """'weekday', 'saturday' or 'sunday' (French public holidays count as sundays)."""
-    from scenarios.history import french_public_holidays
-
     day = pd.Timestamp(day)
     if day.dayofweek == 6 or day.date() in french_public_holidays([day.year]):
         return "sunday"
@@ -71,21 +71,22 @@ def derive_load_shapes(shared_data) -> pd.DataFrame:
 
 
 @lru_cache(maxsize=1)
-def _shapes() -> pd.DataFrame:
+def shape_table() -> pd.DataFrame:
+    """The committed base-load shapes: profile, day_type, quarter, factor (mean one over the year)."""
     if not SHAPES_FILE.exists():
         return pd.DataFrame(columns=["profile", "day_type", "quarter", "factor"])
     return pd.read_csv(SHAPES_FILE)
 
 
 def available_profiles() -> list[str]:
-    return sorted(_shapes()["profile"].unique())
+    return sorted(shape_table()["profile"].unique())
 
 
 def shape(profile: str, day, period_minutes: float, n_periods: int) -> np.ndarray:
     """Mean-one factors for ``n_periods`` periods from midnight of ``day`` (days repeat by type)."""
     if profile == "flat":
         return np.ones(n_periods)
-    table = _shapes()
+    table = shape_table()
     if profile not in set(table["profile"]):
         raise KeyError(f"unknown base-load profile {profile!r}; available: {available_profiles() + ['flat']}")
     start = pd.Timestamp(day).normalize()

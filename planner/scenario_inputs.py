@@ -24,7 +24,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from scenarios.intraday import IntradayResaleModel
+from scenarios.joint import JointModel
+from scenarios.price import DayAheadPriceModel
+from scenarios.pv import PVModel
 from scenarios.scenario_set import ScenarioSet
+from scenarios.wind import WindModel
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 P0, P1, P2 = "p0_eur_per_mwh", "p1_eur_per_mwh", "p2_eur_per_mwh"
@@ -56,10 +61,6 @@ class CalibratedModels:
 
 @lru_cache(maxsize=4)
 def _load(folder: str) -> CalibratedModels:
-    from scenarios.price import DayAheadPriceModel
-    from scenarios.pv import PVModel
-    from scenarios.wind import WindModel
-
     folder = Path(folder)
     needed = ["price_france.json", "pv_france.json", "wind_france.json", "joint_france.json"]
     missing = [n for n in needed if not (folder / n).exists()]
@@ -80,9 +81,6 @@ def calibrated_models(case) -> CalibratedModels:
 
 def site_models(case, models: CalibratedModels) -> dict:
     """Models driven by a fitted latent: ``{output name: (model at the site, fitted name)}``."""
-    from scenarios.pv import PVModel
-    from scenarios.wind import WindModel
-
     driven = {}
     pv_json = (models.folder / "pv_france.json").read_text()
     wind_json = (models.folder / "wind_france.json").read_text()
@@ -127,9 +125,6 @@ def day_ahead_prices(case, models: CalibratedModels | None = None) -> np.ndarray
 def case_scenarios(case, n_scenarios: int | None = None, seed: int | None = None,
                    mode: str | None = None) -> ScenarioSet:
     """Joint scenarios of prices, PV and wind for the case's horizon (see the module docstring)."""
-    from scenarios.intraday import IntradayResaleModel
-    from scenarios.joint import JointModel
-
     n = case.scenarios.n_scenarios if n_scenarios is None else int(n_scenarios)
     seed = case.scenarios.seed if seed is None else int(seed)
     mode = mode or case.scenarios.mode
@@ -182,7 +177,6 @@ def case_scenarios(case, n_scenarios: int | None = None, seed: int | None = None
 
 class _LevelledPrice:
     """A price model whose samples are rescaled to a yearly level (the latent contract kept)."""
-
     def __init__(self, model, level: float):
         self.model = model
         self.level = level

@@ -3,14 +3,12 @@ as one HiGHS LP, used to check the SDDP engine (risk-neutral only)."""
 
 from __future__ import annotations
 
-import highspy
 import numpy as np
 
 from .problem import SubproblemError
+from .solver import OPTIMAL, new_highs
 
 __all__ = ["deterministic_equivalent"]
-
-INF = highspy.kHighsInf
 
 
 def deterministic_equivalent(graph, max_tree_nodes=200_000, return_model=False):
@@ -69,10 +67,7 @@ def deterministic_equivalent(graph, max_tree_nodes=200_000, return_model=False):
             for kk, pk in enumerate(graph.nodes[c].sp.noise_probs):
                 if pc * pk > 0:
                     stack.append((c, kk, prob * pc * pk, out_cols))
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("primal_feasibility_tolerance", 1e-9)
-    h.setOptionValue("dual_feasibility_tolerance", 1e-9)
+    h = new_highs()
     n = len(col_lo)
     h.addVars(n, np.array(col_lo), np.array(col_hi))
     h.changeColsCost(n, np.arange(n, dtype=np.int32), np.array(col_cost))
@@ -81,7 +76,7 @@ def deterministic_equivalent(graph, max_tree_nodes=200_000, return_model=False):
                   np.array(r_start, dtype=np.int32), np.array(r_idx, dtype=np.int32),
                   np.array(r_val, dtype=float))
     h.run()
-    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+    if h.getModelStatus() != OPTIMAL:
         raise SubproblemError("deterministic equivalent not optimal: "
                               + h.modelStatusToString(h.getModelStatus()))
     value = graph.sign * (h.getObjectiveValue() + const)

@@ -13,7 +13,7 @@ __all__ = ["MPIParallel", "resolve_parallel", "mpi_available"]
 def mpi_available():
     """True if mpi4py imports and the world has more than one rank."""
     try:
-        from mpi4py import MPI
+        from mpi4py import MPI  # here, not at the top: mpi4py is optional and initialises MPI on import
     except Exception:  # noqa: BLE001 - no MPI at all
         return False
     return MPI.COMM_WORLD.Get_size() > 1
@@ -24,7 +24,7 @@ class MPIParallel:
 
     def __init__(self, comm=None, poll_interval=5e-5):
         if comm is None:
-            from mpi4py import MPI
+            from mpi4py import MPI  # optional dependency, imported only when MPI is used
 
             comm = MPI.COMM_WORLD
         self.comm = comm

@@ -10,6 +10,7 @@ import highspy
 import numpy as np
 
 from .expressions import Constraint, LinearExpression, Variable
+from .solver import OPTIMAL, new_highs
 
 __all__ = [
     "Subproblem",
@@ -21,7 +22,6 @@ __all__ = [
 ]
 
 INF = highspy.kHighsInf
-_OPTIMAL = highspy.HighsModelStatus.kOptimal
 _I32 = np.int32
 
 
@@ -138,6 +138,7 @@ class Subproblem:
         self.objective_constant = 0.0  # user sense
         self.noise_support = [None]
         self.noise_probs = np.ones(1)
+        self.noise_cdf = [float("inf")]  # cumulative probabilities, the last one infinite
         self._param_fn = None
         self._rec = None
         self.highs = None
@@ -231,6 +232,8 @@ class Subproblem:
                 raise ValueError("noise probabilities must be non-negative and sum to 1")
         self.noise_support = support
         self.noise_probs = p
+        self.noise_cdf = np.cumsum(p).tolist()
+        self.noise_cdf[-1] = float("inf")  # guard against round-off when sampling
         self._param_fn = fn
 
     # -- modifications (recorded per noise realisation) ----------------------------
@@ -284,14 +287,8 @@ class Subproblem:
 
     # -- HiGHS model ---------------------------------------------------------------
     def _build(self, options=None):
-        h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
-        h.setOptionValue("primal_feasibility_tolerance", 1e-9)
-        h.setOptionValue("dual_feasibility_tolerance", 1e-9)
-        h.setOptionValue("presolve", "off")
-        h.setOptionValue("threads", 1)  # small LPs: the thread pool only adds overhead
-        for k, v in (options or {}).items():
-            h.setOptionValue(k, v)
+        # small LPs: presolve and the thread pool only add overhead; the caller's options come last
+        h = new_highs({"presolve": "off", "threads": 1, **(options or {})})
         n = len(self.col_lo)
         if n:
             h.addVars(n, np.array(self.col_lo), np.array(self.col_hi))
@@ -315,7 +312,7 @@ class Subproblem:
         strategy). If still not optimal, write the LP and raise SubproblemError."""
         h = self.highs
         h.run()
-        if h.getModelStatus() != _OPTIMAL:
+        if h.getModelStatus() != OPTIMAL:
             self.recover(label)
 
     def recover(self, label=None):
@@ -330,7 +327,7 @@ class Subproblem:
             if key != "clear":
                 h.setOptionValue(key, value)
             h.run()
-            ok = h.getModelStatus() == _OPTIMAL
+            ok = h.getModelStatus() == OPTIMAL
             if ok:
                 break
         for key, value in (("presolve", "off"), ("simplex_strategy", 1), ("solver", "choose")):

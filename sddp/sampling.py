@@ -33,15 +33,6 @@ class SamplingScheme:
         raise NotImplementedError
 
 
-def _noise_cdf(sp):
-    cdf = getattr(sp, "_noise_cdf", None)
-    if cdf is None:
-        cdf = np.cumsum(sp.noise_probs).tolist()
-        cdf[-1] = float("inf")  # guard against round-off
-        sp._noise_cdf = cdf
-    return cdf
-
-
 class InSample(SamplingScheme):
     """Sample transitions and noise from the model's own distributions."""
 
@@ -52,7 +43,7 @@ class InSample(SamplingScheme):
         while node is not None:
             nd = nodes[node]
             sp = nd.sp
-            k = 0 if len(sp.noise_probs) == 1 else bisect_right(_noise_cdf(sp), rng.random())
+            k = 0 if len(sp.noise_probs) == 1 else bisect_right(sp.noise_cdf, rng.random())
             out.append((node, k, sp.noise_support[k]))
             node = _next_node(nd.children, rng)
         return out

@@ -1,6 +1,5 @@
-"""Monte Carlo simulation of a trained policy: mean cost with a confidence
-interval (statistical bound), recorded variables as a tidy DataFrame, and
-simulation along given historical noise paths."""
+"""Simulation of a trained policy, sampled (mean cost with a confidence interval: the statistical
+bound) or along historical noise paths, with the recorded variables as a tidy DataFrame."""
 
 from __future__ import annotations
 
@@ -9,9 +8,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .algorithm import _ensure_realizations, _Solver
-from .cuts import prepare_cuts
+from .parallel import resolve_parallel
 from .sampling import Historical, InSample
+from .solver import NodeSolver
 
 __all__ = ["simulate", "simulate_historical", "SimulationResult"]
 
@@ -78,18 +77,30 @@ class _Recorder:
             rows.append((r, nd.stage, nd.key, name, val))
 
 
-def _run(graph, trajectories, variables, z_score, replication_offset=0):
-    if graph.cut_type is None:
-        prepare_cuts(graph, "single")
-    _ensure_realizations(graph)
-    solver = _Solver(graph)
+def _run(graph, trajectories, variables):
+    """Costs (problem sense) of the trajectories and the recorded rows."""
+    solver = NodeSolver(graph)
+    solve_stage = solver.solve_stage
+    nodes = graph.nodes
+    sign = graph.sign
+    x0 = graph.initial_state
     rec = _Recorder(graph, variables) if variables else None
     costs = np.empty(len(trajectories))
     for r, traj in enumerate(trajectories):
-        if rec is not None:
-            rec.replication = r + replication_offset
-        cost, _ = solver.forward(traj, graph.initial_state, rec)
-        costs[r] = graph.sign * cost
+        x = x0
+        total = 0.0
+        if rec is None:
+            for i, k, omega in traj:
+                x, stage, _ = solve_stage(nodes[i], x, k, omega)
+                total += stage
+        else:
+            rec.replication = r
+            for step, (i, k, omega) in enumerate(traj):
+                nd = nodes[i]
+                x, stage, cv = solve_stage(nd, x, k, omega)
+                total += stage
+                rec(step, nd, cv, sign * stage, omega)
+        costs[r] = sign * total
     rows = rec.rows if rec is not None else []
     return costs, rows
 
@@ -108,8 +119,6 @@ def simulate(graph, n_replications=100, variables=(), random_state=None, samplin
     ``'stage_objective'`` / ``'noise'``. With ``parallel='mpi'`` replications
     are split over the ranks and gathered on every rank.
     """
-    from .parallel import resolve_parallel
-
     par = resolve_parallel(parallel)
     sampling_scheme = sampling_scheme or InSample()
     if par:
@@ -120,7 +129,7 @@ def simulate(graph, n_replications=100, variables=(), random_state=None, samplin
         rng = np.random.default_rng(random_state)
         mine = range(n_replications)
     trajs = [sampling_scheme.sample_trajectory(graph, rng) for _ in mine]
-    costs, rows = _run(graph, trajs, variables, z_score)
+    costs, rows = _run(graph, trajs, variables)
     if par:
         ids = list(mine)  # global replication numbers of this rank's local 0, 1, ...
         rows = [(ids[row[0]],) + tuple(row[1:]) for row in rows]
@@ -135,7 +144,7 @@ def simulate_historical(graph, paths, variables=(), z_score=1.96) -> SimulationR
     For a linear graph a path may also be a plain list of noise values."""
     hist = Historical([_as_pairs(graph, p) for p in paths])
     trajs = [hist.trajectory(graph, p) for p in hist.paths]
-    costs, rows = _run(graph, trajs, variables, z_score)
+    costs, rows = _run(graph, trajs, variables)
     return SimulationResult(costs, _frame(rows), z_score, graph.sense)
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import math
 
+from .simulate import simulate
+
 __all__ = ["StoppingRule", "IterationLimit", "TimeLimit", "BoundStalling", "Statistical"]
 
 
@@ -73,8 +75,6 @@ class Statistical(StoppingRule):
     def stop(self, log, problem):
         if not log or len(log) % self.period:
             return False
-        from .simulate import simulate
-
         res = simulate(problem, self.num_replications, random_state=self.random_state,
                        z_score=self.z_score)
         self.last = res

@@ -124,3 +124,92 @@ def test_the_checker_finds_a_deliberate_circle(tmp_path):
     (pkg / "c.py").write_text("import planner.a as a\n")
     cycles = find_cycles(import_graph(tmp_path, ("planner",)))
     assert cycles == [["planner.a", "planner.c", "planner.inner.b"]]
+
+
+def source_files(*packages: str):
+    return [p for pkg in packages for p in sorted((ROOT / pkg).rglob("*.py"))]
+
+
+def calls_in(path: Path) -> set[str]:
+    """Dotted names of everything called in a file (``highspy.Highs``, ``Highs``, ``subprocess.run``, ...)."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Call):
+            parts, f = [], node.func
+            while isinstance(f, ast.Attribute):
+                parts.append(f.attr)
+                f = f.value
+            if isinstance(f, ast.Name):
+                parts.append(f.id)
+            names.add(".".join(reversed(parts)))
+    return names
+
+
+SOLVER_CONSTRUCTORS = {"highspy.Highs", "Highs", "AppsiHighs", "SolverFactory", "pyo.SolverFactory"}
+
+
+def test_only_the_solver_layer_creates_highs_or_appsi_solvers():
+    allowed = {ROOT / "planner" / "solvers" / "highs.py", ROOT / "sddp" / "solver.py"}
+    offenders = sorted(str(p.relative_to(ROOT)) for p in source_files("planner", "sddp", "scenarios", "benchmarks")
+                       if p not in allowed and calls_in(p) & SOLVER_CONSTRUCTORS)
+    assert offenders == []
+
+
+def test_only_the_solver_layer_launches_mpiexec():
+    allowed = {ROOT / "planner" / "solvers" / "mpi.py"}
+    offenders = sorted(str(p.relative_to(ROOT)) for p in source_files("planner", "sddp", "scenarios", "benchmarks")
+                       if p not in allowed and "mpiexec" in {s.value for s in ast.walk(ast.parse(p.read_text()))
+                                                             if isinstance(s, ast.Constant) and isinstance(s.value, str)})
+    assert offenders == []
+
+
+def test_one_gap_formula():
+    """``(upper - lower) / max(|upper|, ...)`` is written once: planner.results.relative_gap."""
+    pattern = "/ max(abs("
+    offenders = sorted(str(p.relative_to(ROOT)) for p in source_files("planner", "sddp", "scenarios", "benchmarks")
+                       if pattern in p.read_text() and p != ROOT / "planner" / "results.py")
+    assert offenders == []
+
+
+def test_no_private_name_used_across_modules():
+    """``from x import _y`` and ``module._y`` of our own modules stay inside the module that defines them."""
+    graph_modules = {module_name(p) for p in source_files(*PACKAGES)}
+    offenders = []
+    for path in source_files(*PACKAGES):
+        tree = ast.parse(path.read_text())
+        aliases = {}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and resolve(node.module, graph_modules):
+                offenders += [f"{module_name(path)}: from {node.module} import {a.name}" for a in node.names
+                              if a.name.startswith("_") and not a.name.startswith("__")]
+                aliases.update({(a.asname or a.name): f"{node.module}.{a.name}" for a in node.names})
+            elif isinstance(node, ast.Import):
+                aliases.update({(a.asname or a.name): a.name for a in node.names
+                                if resolve(a.name, graph_modules)})
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in aliases
+                    and node.attr.startswith("_") and not node.attr.startswith("__")
+                    and resolve(aliases[node.value.id], graph_modules)):
+                offenders.append(f"{module_name(path)}: {node.value.id}.{node.attr}")
+    assert sorted(set(offenders)) == []
+
+
+def test_our_modules_are_imported_at_module_level():
+    """Imports of scenarios/sddp/planner inside functions hide the dependency graph: none are left."""
+    modules = {module_name(p) for p in source_files(*PACKAGES)}
+    offenders = []
+    for path in source_files(*PACKAGES):
+        for fn in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            for node in ast.walk(fn):
+                names = []
+                if isinstance(node, ast.Import):
+                    names = [a.name for a in node.names]
+                elif isinstance(node, ast.ImportFrom) and not node.level:
+                    names = [node.module or ""]
+                elif isinstance(node, ast.ImportFrom):
+                    names = [module_name(path)]
+                if any(resolve(n, modules) for n in names):
+                    offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert sorted(set(offenders)) == []

@@ -33,6 +33,7 @@ import numpy as np
 from planner.blocks.site import grid_port_bound_kw
 from planner.dayahead.data import zones_of
 from planner.dayahead.model import build_day_ahead_model
+from planner.progress import Progress
 from planner.results import relative_gap
 from planner.solvers.highs import TIGHT_TOLERANCES, appsi_highs, column_of, highs_lp, highs_of, relax_binaries, row_of
 from planner.solvers.workers import WorkerPool
@@ -266,14 +267,12 @@ def lshaped(problem, lps: ScenarioLPs, *, x0=None, tol: float = 1e-6, max_iterat
     best_x, best_f = centre.copy(), f_centre
     lower = -math.inf
     history = []
+    log = Progress(label, enabled=progress)
     it = 0
     for it in range(1, max_iterations + 1):
         _, lower = solve_master(np.zeros(nx), ub)
         history.append((it, lower, best_f, time.perf_counter() - t0))
-        if progress:
-            print(f"[{label}] it {it:3d}  LB {lower:14,.4f}  UB {best_f:14,.4f}  "
-                  f"gap {100 * (best_f - lower) / max(1.0, abs(best_f)):.5f} %  delta {delta:8.1f} kW  "
-                  f"{time.perf_counter() - t0:6.1f} s", flush=True)
+        log.update(it, lower, best_f, trust_region_kw=delta)
         if best_f - lower <= tol * max(1.0, abs(best_f)):
             break
         if stop_upper is not None and best_f <= stop_upper:

@@ -10,7 +10,9 @@ import numpy as np
 import pytest
 
 import sddp
-from sddp.examples import hydro_thermal, hydro_valley
+from sddp.cuts import CutSet
+from sddp.examples import hydro_thermal, hydro_valley, random_problem
+from sddp.solver import new_highs
 
 H1 = 25000 / 3
 
@@ -77,8 +79,6 @@ def test_level1_selection_keeps_highest_cut_at_each_point():
 
 
 def test_level1_selection_matches_brute_force_with_three_states():
-    from sddp.examples import random_problem
-
     model = random_problem(0, 3, 4, 3, 1, "max")
     sddp.train(model, iteration_limit=60, print_level=0, random_state=3)
     for nd in model.nodes:
@@ -145,13 +145,8 @@ def _check_lp_rows(cs, base_rows):
 def test_incremental_level1_equals_brute_force_cut_by_cut(n_states):
     """The backward pass adds one cut and its trial point, then selects (the fast
     path); after every step the LP must hold exactly the brute-force Level-1 set."""
-    import highspy
-
-    from sddp.cuts import CutSet
-
     rng = np.random.default_rng(7)
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
+    h = new_highs()
     h.addVars(1 + n_states, np.zeros(1 + n_states), np.full(1 + n_states, 100.0))
     h.addRow(0.0, 1e30, 1, np.array([0], dtype=np.int32), np.array([1.0]))  # a base row
     cs = CutSet(h, 0, np.arange(1, 1 + n_states, dtype=np.int32))

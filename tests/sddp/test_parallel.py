@@ -4,23 +4,17 @@ bound equals the serial one; serial fallback without MPI."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 import sddp
+from planner.solvers.mpi import mpi_environment, mpiexec_command, mpiexec_path
 from sddp.examples import hydro_thermal, hydro_valley
 
-ROOT = Path(__file__).resolve().parents[1]
-MPIEXEC = shutil.which("mpiexec") or str(Path(sys.executable).parent / "mpiexec")
-
 SCRIPT = """
-import json, sys
-sys.path.insert(0, {root!r})
+import json
 from mpi4py import MPI
 import sddp
 from sddp.examples import hydro_thermal, hydro_valley
@@ -41,20 +35,14 @@ print("RESULT " + json.dumps(out), flush=True)
 
 @pytest.mark.mpi
 def test_mpi_two_ranks_match_serial(tmp_path):
-    if not os.path.exists(MPIEXEC):
+    if mpiexec_path() is None:
         pytest.skip("mpiexec not available")
-    try:
-        import mpi4py  # noqa: F401
-    except ImportError:
-        pytest.skip("mpi4py not available")
+    pytest.importorskip("mpi4py")
     script = tmp_path / "run.py"
-    script.write_text(SCRIPT.format(root=str(ROOT)))
-    env = dict(os.environ, OMPI_MCA_osc="^ucx", OMPI_ALLOW_RUN_AS_ROOT="1",
-               OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
-    proc = subprocess.run([MPIEXEC, "--allow-run-as-root", "--oversubscribe", "--bind-to", "none",
-                           "-np", "2",
-                           sys.executable, str(script)], capture_output=True, text=True,
-                          env=env, timeout=120)
+    script.write_text(SCRIPT)
+    # the one launcher's command and environment (project root on PYTHONPATH), run on a script file
+    proc = subprocess.run(mpiexec_command(2, [sys.executable, str(script)], python_module=False),
+                          capture_output=True, text=True, env=mpi_environment(), timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
     results = [json.loads(line[7:]) for line in proc.stdout.splitlines()
                if line.startswith("RESULT ")]

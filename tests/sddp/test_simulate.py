@@ -86,3 +86,12 @@ def test_markov_simulation_records_nodes():
     assert (1, 1) in nodes and len(nodes) >= 4
     # maximisation: the interval contains or lies below the upper bound 855
     assert sim.ci[0] <= 855.0 + 1e-6
+
+
+def test_out_of_sample_simulation_uses_new_noise():
+    model = hydro_thermal()
+    sddp.train(model, iteration_limit=20, print_level=0, random_state=0)
+    sim = sddp.simulate(model, 5, variables=["noise"], random_state=0,
+                        sampling_scheme=sddp.OutOfSample(lambda node, rng: 1000.0))
+    assert np.allclose(sim.costs, 0.0)  # plenty of water: no thermal
+    assert np.allclose(sim.data.value, 1000.0)
