@@ -14,7 +14,7 @@ one (1,000-2,000 kW, 2 % losses); the subscribed power scales with the total mea
 Gap: every ``--chunk`` iterations the policy is simulated ``--replications`` times in sample;
 gap = (simulated mean - lower bound) / simulated mean, reached when <= 1 % (the upper end of the
 95 % interval is reported too; ``--criterion ci`` stops on it instead). Scenario paths: ``planner.scenario_inputs.case_scenarios`` when it
-exists, else the seeded test input of ``tests/twostage_fixtures.py`` (printed in the output).
+exists, else the seeded synthetic input ``planner.dayahead.data.synthetic_scenarios`` (printed in the output).
 """
 
 from __future__ import annotations
@@ -37,10 +37,9 @@ def scenario_source():
 
         return case_scenarios, "planner.scenario_inputs.case_scenarios"
     except ImportError:
-        sys.path.insert(0, str(ROOT / "tests"))
-        from twostage_fixtures import simple_test_scenarios
+        from planner.dayahead.data import synthetic_scenarios
 
-        return simple_test_scenarios, "tests/twostage_fixtures.simple_test_scenarios (TEST INPUT)"
+        return synthetic_scenarios, "planner.dayahead.data.synthetic_scenarios (TEST INPUT)"
 
 
 def replicated_case(base_case, n_sites: int, seed: int = 0):
@@ -97,11 +96,12 @@ def time_to_gap(case, weather, scenarios, target=0.01, chunk=10, replications=20
 
     from planner.policy.fixed_schedule import FixedSchedule
     from planner.policy.model import add_initial_cuts, build_policy_model, policy_inputs
+    from planner.results import relative_gap
 
     t0 = time.perf_counter()
     schedule = FixedSchedule.from_rule(case, _renamed(scenarios, weather, case))
     inp = policy_inputs(case, schedule, scenarios, site_weather=weather)
-    model = build_policy_model(inp, scenarios, n_states=n_states, seed=seed)
+    model = build_policy_model(inp, scenarios, n_states=n_states, random_state=seed)
     add_initial_cuts(model, f"/tmp/sddp_battery_init_{len(case.sites)}.json")
     t_build = time.perf_counter() - t0
     iterations, t_train, t_sim = 0, 0.0, 0.0
@@ -114,8 +114,8 @@ def time_to_gap(case, weather, scenarios, target=0.01, chunk=10, replications=20
         sim = sddp.simulate(model.graph, replications, random_state=10_000 + iterations)
         t_sim += time.perf_counter() - ts
         lb = sddp.calculate_bound(model.graph)
-        gap = (sim.mean - lb) / abs(sim.mean)
-        gap_ci = (sim.ci[1] - lb) / abs(sim.ci[1])
+        gap = relative_gap(lb, sim.mean)
+        gap_ci = relative_gap(lb, sim.ci[1])
         rows.append((iterations, lb, sim.mean, sim.half_width, gap, gap_ci, t_train, t_sim))
         out(f"  N={len(case.sites):>2} it {iterations:>4}  LB {lb:12,.1f}  sim {sim.mean:12,.1f} +- "
             f"{sim.half_width:8,.1f}  gap {100 * gap:6.2f} %  (CI end {100 * gap_ci:6.2f} %)  "
@@ -150,20 +150,20 @@ def mpi_speedup(case, weather, scenarios, iterations=40, seed=0, out=print):
 
     import sddp
 
-    from planner.policy import compare
     from planner.policy.fixed_schedule import FixedSchedule
     from planner.policy.model import add_initial_cuts, build_policy_model, policy_inputs
+    from planner.policy.training import train_mpi
 
     renamed = _renamed(scenarios, weather, case)
     schedule = FixedSchedule.from_rule(case, renamed)
     inp = policy_inputs(case, schedule, renamed)
-    model = build_policy_model(inp, renamed, seed=seed)
+    model = build_policy_model(inp, renamed, random_state=seed)
     add_initial_cuts(model, "/tmp/sddp_battery_mpi_init.json")
     res = sddp.train(model.graph, iteration_limit=2 * iterations, print_level=0, random_state=seed)
     serial = res.time
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
-        log = compare._train_mpi(case, schedule, renamed, 5, seed, iterations, 2, Path(tmp) / "cuts.json", False)
+        log = train_mpi(case, schedule, renamed, 5, seed, iterations, 2, Path(tmp) / "cuts.json", False)
         wall = time.perf_counter() - t0
     out(f"  MPI: serial {2 * iterations} iterations {serial:.1f} s (bound {res.bound:,.1f}); "
         f"2 ranks x {iterations} iterations {log['time']:.1f} s in training ({wall:.1f} s with start-up; "

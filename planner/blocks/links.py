@@ -8,6 +8,20 @@ from __future__ import annotations
 import pyomo.environ as pyo
 
 
+def link_in_kw(links, site, flow_ab, flow_ba):
+    """Net power ``site`` receives over ``links`` after losses on arrival: (1 - loss) * flow towards
+    it - flow away from it. ``links``: rows (site_a, site_b, loss_fraction); ``flow_ab[k]`` and
+    ``flow_ba[k]``: the flows of link k (numbers, Pyomo or ``sddp`` expressions)."""
+    total = 0.0
+    for k, (site_a, site_b, loss_fraction) in enumerate(links):
+        keep = 1.0 - float(loss_fraction)
+        if site_b == site:
+            total += keep * flow_ab[k] - flow_ba[k]
+        if site_a == site:
+            total += keep * flow_ba[k] - flow_ab[k]
+    return total
+
+
 def build_links_block(b: pyo.Block, links, site_names, periods: int, elastic=frozenset()) -> pyo.Block:
     b.T = pyo.Set(initialize=range(periods), ordered=True)
     b.L = pyo.Set(initialize=range(len(links)), ordered=True)
@@ -22,15 +36,10 @@ def build_links_block(b: pyo.Block, links, site_names, periods: int, elastic=fro
         b.flow_kw = pyo.Var(b.L, b.DIR, b.T, bounds=lambda b, k, d, t: (0.0, cap[k]))
     b.S = pyo.Set(initialize=list(site_names), ordered=True)
 
+    ends = [(link.site_a, link.site_b, link.loss_fraction) for link in links]
+
     def inflow(b, s, t):
-        total = 0.0
-        for k, link in enumerate(links):
-            keep = 1.0 - float(link.loss_fraction)
-            if link.site_b == s:
-                total += keep * b.flow_kw[k, "ab", t] - b.flow_kw[k, "ba", t]
-            if link.site_a == s:
-                total += keep * b.flow_kw[k, "ba", t] - b.flow_kw[k, "ab", t]
-        return total
+        return link_in_kw(ends, s, [b.flow_kw[k, "ab", t] for k in b.L], [b.flow_kw[k, "ba", t] for k in b.L])
 
     b.link_in_kw = pyo.Expression(b.S, b.T, rule=inflow)
     return b

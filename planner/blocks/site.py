@@ -44,6 +44,13 @@ def grid_port_bound_kw(site, base_load_kw, pv_available_kw, wind_available_kw) -
     return big if math.isinf(conn) else min(float(conn), big)
 
 
+def site_supply_kw(grid_kw, link_in_kw, generator_kw=0.0, renewables_kw=0.0, battery_net_kw=0.0):
+    """Left side of a site's power balance in a period (kW): grid + links + generator + renewables +
+    battery, to equal base load + lines (numbers, Pyomo or ``sddp`` expressions; also used by the
+    SDDP stage model of ``planner.policy.model``)."""
+    return grid_kw + link_in_kw + generator_kw + renewables_kw + battery_net_kw
+
+
 def build_site_block(b: pyo.Block, site, case, base_load_kw, pv_available_kw, wind_available_kw,
                      elastic=frozenset(), fixed_schedule=None) -> pyo.Block:
     n, dt = case.n_periods, case.period_hours
@@ -86,10 +93,9 @@ def build_site_block(b: pyo.Block, site, case, base_load_kw, pv_available_kw, wi
     b.lines_kw = pyo.Expression(b.T, rule=lines_kw)
     b.balance = pyo.Constraint(
         b.T,
-        rule=lambda b, t: b.grid_kw[t] + b.link_in_kw[t]
-        + (b.generator.power_kw[t] if b.has_generator else 0.0)
-        + b.renewables.power_kw[t]
-        + (b.battery.net_kw[t] if b.has_battery else 0.0)
+        rule=lambda b, t: site_supply_kw(b.grid_kw[t], b.link_in_kw[t],
+                                         b.generator.power_kw[t] if b.has_generator else 0.0,
+                                         b.renewables.power_kw[t], b.battery.net_kw[t] if b.has_battery else 0.0)
         == b.base_load_kw[t] + b.lines_kw[t],
     )
 

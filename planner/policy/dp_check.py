@@ -12,13 +12,17 @@ and a subscribed power that the import can never exceed (no overrun term).
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+import sddp
+from planner.blocks.battery import BatteryParameters
 from planner.case import Case, case_from_dict
-from planner.policy.model import PolicyInputs
+from planner.policy.fixed_schedule import FixedSchedule
+from planner.policy.model import PolicyInputs, add_initial_cuts, build_policy_model, policy_inputs
 
 
 def one_site_case(base_load_kw: float = 400.0, pv_kwp: float = 300.0, battery_kwh: float = 1000.0,
@@ -38,21 +42,22 @@ def one_site_case(base_load_kw: float = 400.0, pv_kwp: float = 300.0, battery_kw
     })
 
 
-def _check_inputs(inp: PolicyInputs) -> dict:
+def check_inputs(inp: PolicyInputs) -> BatteryParameters:
+    """The battery of a case the DP can solve; ValueError naming the field otherwise."""
     if inp.n_sites != 1 or inp.links or inp.generator[0] is not None or inp.battery[0] is None:
         raise ValueError("the DP check needs one site with a battery, no generator and no links "
                          "(sites, links, sites[0].generator, sites[0].microgrid.battery)")
     b = inp.battery[0]
-    top = float(inp.load_kw.max()) + b["power_kw"]
+    top = float(inp.load_kw.max()) + b.power_kw
     if top >= inp.overrun_threshold_kw or (inp.peak_cap_kw is not None and top >= inp.peak_cap_kw):
         raise ValueError(f"contract.subscribed_power_kw: the import can reach {top:.0f} kW, above the "
                          f"overrun threshold {inp.overrun_threshold_kw:.0f} kW; the DP has no peak state")
-    if top >= inp.connection_kw[0] or (inp.pv_kwp[0] + b["power_kw"]) >= inp.connection_kw[0]:
+    if top >= inp.connection_kw[0] or (inp.pv_kwp[0] + b.power_kw) >= inp.connection_kw[0]:
         raise ValueError("sites[0].grid_connection_kw must exceed load + battery power (never binding)")
     return b
 
 
-def _hour_cost(inp: PolicyInputs, t: int, value, battery_kw):
+def hour_cost(inp: PolicyInputs, t: int, value, battery_kw):
     """Least cost of hour t for battery consumption ``battery_kw`` (array; charge positive)."""
     h = inp.period_hours
     p1, p2 = float(value[1]), float(value[2])
@@ -75,23 +80,26 @@ def _hour_cost(inp: PolicyInputs, t: int, value, battery_kw):
 def solve_sdp(inp: PolicyInputs, lattice, n_intervals: int) -> float:
     """Expected cost of the optimal policy with the SoC on a grid of ``n_intervals`` steps
     between the SoC bounds (the initial SoC and the target must be grid points)."""
-    b = _check_inputs(inp)
-    lo, hi = b["soc_min"], b["soc_max"]
+    b = check_inputs(inp)
+    lo, hi = b.soc_min_kwh, b.soc_max_kwh
     step = (hi - lo) / n_intervals
     grid = lo + step * np.arange(n_intervals + 1)
-    for name in ("soc0", "target"):
-        k = (b[name] - lo) / step
+    target = inp.soc_target_kwh(0)
+    for name, kwh in (("soc0", b.initial_soc_kwh), ("target", target)):
+        k = (kwh - lo) / step
         if abs(k - round(k)) > 1e-6:
-            raise ValueError(f"n_intervals = {n_intervals}: the battery's {name} ({b[name]} kWh) is not "
-                             f"on the grid; choose a multiple of {(hi - lo) / np.gcd.reduce([int(round(hi - lo)), int(round(b[name] - lo)) or 1])}")
+            unit = (hi - lo) / np.gcd.reduce([int(round(hi - lo)), int(round(kwh - lo)) or 1])
+            raise ValueError(f"n_intervals = {n_intervals}: the battery's {name} ({kwh} kWh) is not "
+                             f"on the grid; choose a multiple of {unit}")
     h = inp.period_hours
-    up = int(np.floor(b["power_kw"] * b["eta_c"] * h / step + 1e-9))
-    down = int(np.floor(b["power_kw"] * h / b["eta_d"] / step + 1e-9))
+    eta_c, eta_d = b.charge_efficiency, b.discharge_efficiency
+    up = int(np.floor(b.power_kw * eta_c * h / step + 1e-9))
+    down = int(np.floor(b.power_kw * h / eta_d / step + 1e-9))
     delta = np.arange(-down, up + 1)
-    battery_kw = np.where(delta >= 0, delta * step / (b["eta_c"] * h), delta * step * b["eta_d"] / h)
+    battery_kw = np.where(delta >= 0, delta * step / (eta_c * h), delta * step * eta_d / h)
     T = inp.n_periods
     G = n_intervals + 1
-    penalty = inp.terminal_penalty_eur_per_mwh / 1000.0 * np.maximum(b["target"] - grid, 0.0)
+    penalty = inp.terminal_penalty_eur_per_mwh / 1000.0 * np.maximum(target - grid, 0.0)
     value_next = None  # (K_{t+1}, G)
     for t in range(T - 1, -1, -1):
         nodes = lattice.node_values[t]
@@ -101,12 +109,12 @@ def solve_sdp(inp: PolicyInputs, lattice, n_intervals: int) -> float:
             future = lattice.transition_matrices[t + 1] @ value_next
         value = np.empty((nodes.shape[0], G))
         for k, v in enumerate(nodes):
-            stage = _hour_cost(inp, t, v, battery_kw)  # (len(delta),)
+            stage = hour_cost(inp, t, v, battery_kw)  # (len(delta),)
             padded = np.concatenate([np.full(down, np.inf), future[k], np.full(up, np.inf)])
             windows = np.lib.stride_tricks.sliding_window_view(padded, len(delta))  # (G, len(delta))
             value[k] = np.min(windows + stage[None, :], axis=1)
         value_next = value
-    i0 = int(round((b["soc0"] - lo) / step))
+    i0 = int(round((b.initial_soc_kwh - lo) / step))
     return float(lattice.transition_matrices[0][0] @ value_next[:, i0])
 
 
@@ -116,7 +124,7 @@ def grid_refinement(inp: PolicyInputs, lattice, intervals=(170, 340, 680, 1360))
     prev = None
     for n in intervals:
         v = solve_sdp(inp, lattice, n)
-        rows.append({"intervals": n, "step_kwh": (inp.battery[0]["soc_max"] - inp.battery[0]["soc_min"]) / n,
+        rows.append({"intervals": n, "step_kwh": (inp.battery[0].soc_max_kwh - inp.battery[0].soc_min_kwh) / n,
                      "value_eur": v, "relative_change": np.nan if prev is None else abs(v - prev) / abs(v)})
         prev = v
     return pd.DataFrame(rows)
@@ -138,21 +146,14 @@ class DPCheck:
 
 
 def dp_check(scenarios, case: Case | None = None, n_states: int = 4, iterations: int = 150,
-             seed: int = 0, intervals=(170, 340, 680, 1360)) -> DPCheck:
+             random_state: int = 0, intervals=(170, 340, 680, 1360)) -> DPCheck:
     """Train SDDP on the one-site case's lattice and compare its bound with the DP value."""
-    import sddp
-
-    from planner.policy.fixed_schedule import FixedSchedule
-    from planner.policy.model import add_initial_cuts, build_policy_model, policy_inputs
-
     case = case or one_site_case()
     inp = policy_inputs(case, FixedSchedule.from_rule(case, scenarios), scenarios)
-    model = build_policy_model(inp, scenarios, n_states=n_states, seed=seed)
+    model = build_policy_model(inp, scenarios, n_states=n_states, random_state=random_state)
     ref = grid_refinement(inp, model.lattice, intervals)
-    import tempfile
-
     with tempfile.TemporaryDirectory() as tmp:
         add_initial_cuts(model, f"{tmp}/initial_cuts.json")
-    res = sddp.train(model.graph, iteration_limit=iterations, print_level=0, random_state=seed)
+    res = sddp.train(model.graph, iteration_limit=iterations, print_level=0, random_state=random_state)
     dp = float(ref["value_eur"].iloc[-1])
     return DPCheck(ref, dp, res.bound, abs(dp - res.bound) / abs(dp), res.iterations)

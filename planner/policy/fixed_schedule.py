@@ -12,8 +12,8 @@ The rule (documented here, used when no two-stage plan is given):
   the order are searched). This is a feasible, simple schedule, not an optimised one.
 * day-ahead purchase per hour = the expected net load of all sites (base load + lines - expected
   PV and wind), floored at zero.
-* battery: idle (no schedule), unless ``battery="expected_value"``: the open-loop optimum of the
-  day on the expected path (a stand-in for the two-stage battery schedule).
+* battery: idle (no schedule). ``planner.policy.lookahead.expected_value_schedule`` adds the
+  open-loop optimum of the day on the expected path (a stand-in for the two-stage battery schedule).
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.optimize import linprog
+from scipy.sparse import coo_matrix
 
 from planner.case import MATERIALS, Case
 from planner.load_profiles import base_load_kw
@@ -74,12 +76,9 @@ class FixedSchedule:
 
     # ---------------------------------------------------------------------------------------
     @classmethod
-    def from_rule(cls, case: Case, scenarios=None, expected_p0_eur_per_mwh=None,
-                  battery: str = "idle") -> "FixedSchedule":
-        """The rule schedule (module docstring). ``scenarios`` (a ScenarioSet) gives the expected
-        PV, wind and day-ahead price; without it renewables count as zero and prices as flat."""
-        if battery not in ("idle", "expected_value"):
-            raise ValueError(f"battery = {battery!r}: allowed values are 'idle', 'expected_value'")
+    def from_rule(cls, case: Case, scenarios=None, expected_p0_eur_per_mwh=None) -> "FixedSchedule":
+        """The rule schedule (module docstring), battery idle. ``scenarios`` (a ScenarioSet) gives the
+        expected PV, wind and day-ahead price; without it renewables count as zero and prices as flat."""
         T = case.n_periods
         mean = None
         if scenarios is not None:
@@ -98,17 +97,9 @@ class FixedSchedule:
             net[:, i] += base_load_kw(site.base_load, case.scenarios.day, case.period_minutes, T)
             if mean is not None:
                 net[:, i] -= expected_renewables_kw(site, mean)
-        schedule = cls(np.maximum(net.sum(axis=1), 0.0), line_load, None, "rule",
-                       ["production by the rule schedule (continuous run fractions)",
-                        "day-ahead = expected net load"])
-        if battery == "expected_value":
-            if scenarios is None:
-                raise ValueError("battery='expected_value' needs scenarios for the expected path")
-            from planner.policy.baselines import expected_value_battery_schedule
-
-            schedule.battery_net_kw = expected_value_battery_schedule(case, schedule, scenarios)
-            schedule.notes.append("battery = open-loop optimum on the expected path")
-        return schedule
+        return cls(np.maximum(net.sum(axis=1), 0.0), line_load, None, "rule",
+                   ["production by the rule schedule (continuous run fractions)",
+                    "day-ahead = expected net load"])
 
     @classmethod
     def from_plan(cls, plan, case: Case) -> "FixedSchedule":
@@ -166,9 +157,6 @@ def expected_renewables_kw(site, mean: dict) -> np.ndarray:
 
 def rule_line_load_kw(case: Case, site_index: int, price_eur_per_mwh) -> np.ndarray:
     """Line power of one site (T,) under the rule schedule (module docstring)."""
-    from scipy.optimize import linprog
-    from scipy.sparse import coo_matrix
-
     site = case.sites[site_index]
     T, h = case.n_periods, case.period_hours
     days = case.horizon_hours / 24.0
@@ -260,4 +248,5 @@ def rule_line_load_kw(case: Case, site_index: int, price_eur_per_mwh) -> np.ndar
 
 
 def line_power(site, line_index: int, material: str) -> float:
+    """Power (kW) of a site's line while producing a material."""
     return float(site.lines[line_index].power_kw[material])

@@ -32,17 +32,28 @@ flat cut per node, E[sum of the later stages' least costs | node], through a cut
 bound starts near the unavoidable cost. On observed paths (simulation, real days) each period is
 mapped to the nearest reachable lattice node (standardised distance) and the node's subproblem is
 solved with the observed values (:meth:`PolicyModel.paths`).
+
+The battery, site-balance and link physics are those of ``planner.blocks`` (``BatteryParameters``,
+``site_supply_kw``, ``link_in_kw``), written here on an ``sddp`` stage instead of a Pyomo block.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from planner.blocks.battery import BatteryParameters, battery_parameters
+from planner.blocks.links import link_in_kw
+from planner.blocks.site import site_supply_kw
 from planner.case import Case
 from planner.load_profiles import base_load_kw
 from planner.policy.fixed_schedule import FixedSchedule
+from planner.policy.linear_program import LinearProgram
+from planner.scenario_inputs import case_scenarios
+from scenarios.lattice import MarkovLattice
+from sddp import MarkovianPolicyGraph, quicksum, read_cuts
 
 #: Value of lost load (EUR/MWh): the order of magnitude of the cost of unserved energy behind
 #: France's 3-hour loss-of-load expectation standard (RTE uses about 20,000 EUR/MWh).
@@ -58,15 +69,9 @@ P0, P1, P2 = "p0_eur_per_mwh", "p1_eur_per_mwh", "p2_eur_per_mwh"
 INF = float("inf")
 
 
-def policy_scenarios(case: Case, n_scenarios: int, seed: int = 0):
+def policy_scenarios(case: Case, n_scenarios: int, random_state: int = 0):
     """Day paths of the case's uncertain inputs from ``planner.scenario_inputs.case_scenarios``."""
-    try:
-        from planner.scenario_inputs import case_scenarios
-    except ImportError as exc:
-        raise RuntimeError(
-            "planner.scenario_inputs.case_scenarios is not available yet; pass scenarios= "
-            "(a ScenarioSet with p0/p1/p2 and pv_kw_per_kwp:/wind_kw_per_turbine: variables)") from exc
-    return case_scenarios(case, n_scenarios, seed)
+    return case_scenarios(case, n_scenarios, random_state)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -84,7 +89,7 @@ class PolicyInputs:
     pv_index: list                      # per site: index in variables or None
     turbines: np.ndarray                # (N,)
     wind_index: list
-    battery: list                       # per site: dict or None
+    battery: list                       # per site: planner.blocks.battery.BatteryParameters or None
     generator: list                     # per site: (capacity_kw, fuel EUR/MWh) or None
     connection_kw: np.ndarray           # (N,)
     links: list                         # (a, b, capacity_kw, loss_fraction)
@@ -95,6 +100,8 @@ class PolicyInputs:
     value_of_lost_load_eur_per_mwh: float = VALUE_OF_LOST_LOAD_EUR_PER_MWH
     terminal_penalty_eur_per_mwh: float = TERMINAL_PENALTY_EUR_PER_MWH
     notes: list = field(default_factory=list)
+    #: the recourse and window LPs of ``planner.policy.recourse``, built once per inputs and changed in place
+    lp_cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def n_periods(self) -> int:
@@ -131,7 +138,12 @@ class PolicyInputs:
         return self.variables.index(name)
 
     def initial_soc_kwh(self) -> np.ndarray:
-        return np.array([b["soc0"] for b in self.battery if b is not None])
+        return np.array([b.initial_soc_kwh for b in self.battery if b is not None])
+
+    def soc_target_kwh(self, site: int) -> float:
+        """End-of-day SoC target of a site's battery, at most its upper SoC bound (kWh)."""
+        b = self.battery[site]
+        return min(b.final_soc_min_kwh, b.soc_max_kwh)
 
     def day_ahead_cost_eur(self, p0_paths) -> np.ndarray:
         """Cost of the fixed day-ahead purchases on price paths (…, T)."""
@@ -194,15 +206,8 @@ def policy_inputs(case: Case, schedule: FixedSchedule | None = None, scenarios=N
     batteries = []
     for site in case.sites:
         b = site.microgrid.battery
-        if b is None or b.energy_kwh <= 0 or b.power_kw <= 0:
-            batteries.append(None)
-            continue
-        final = b.initial_soc_fraction if b.final_soc_min_fraction is None else b.final_soc_min_fraction
-        batteries.append(dict(
-            energy_kwh=b.energy_kwh, power_kw=b.power_kw, eta_c=b.charge_efficiency,
-            eta_d=b.discharge_efficiency, soc_min=b.soc_min_fraction * b.energy_kwh,
-            soc_max=b.soc_max_fraction * b.energy_kwh, soc0=b.initial_soc_fraction * b.energy_kwh,
-            target=min(final, b.soc_max_fraction) * b.energy_kwh))
+        usable = b is not None and b.energy_kwh > 0 and b.power_kw > 0
+        batteries.append(battery_parameters(b) if usable else None)
     generators = [None if s.generator is None else (s.generator.capacity_kw, s.generator.fuel_cost_eur_per_mwh)
                   for s in case.sites]
     conn = np.array([s.grid_connection_kw if np.isfinite(s.grid_connection_kw) else 1e6 for s in case.sites])
@@ -262,25 +267,24 @@ def add_hour(m, inp: PolicyInputs, t: int, soc_in: dict, peak_in, soc_out: dict 
         overrun = terminal
     h = inp.period_hours
     N = inp.n_sites
-    from sddp import quicksum
 
     soc_out = dict(soc_out or {})
     charge, discharge, gens, shortfall = {}, {}, {}, {}
     for i in inp.battery_sites:
-        b = inp.battery[i]
-        c = m.add_variable(0.0, b["power_kw"], 0.0, f"charge_kw:{t}:{i}")
-        d = m.add_variable(0.0, b["power_kw"], 0.0, f"discharge_kw:{t}:{i}")
+        b: BatteryParameters = inp.battery[i]
+        c = m.add_variable(0.0, b.power_kw, 0.0, f"charge_kw:{t}:{i}")
+        d = m.add_variable(0.0, b.power_kw, 0.0, f"discharge_kw:{t}:{i}")
         if battery_fixed is not None:
             net = float(battery_fixed[i])
             m.set_bounds(c, max(-net, 0.0), max(-net, 0.0))
             m.set_bounds(d, max(net, 0.0), max(net, 0.0))
         if i not in soc_out:
-            soc_out[i] = m.add_variable(b["soc_min"], b["soc_max"], 0.0, f"soc_kwh:{t}:{i}")
-        m.add_constraint(soc_out[i] - soc_in[i] - b["eta_c"] * h * c + (h / b["eta_d"]) * d, "==", 0.0)
+            soc_out[i] = m.add_variable(b.soc_min_kwh, b.soc_max_kwh, 0.0, f"soc_kwh:{t}:{i}")
+        m.add_constraint(soc_out[i] - soc_in[i] - b.soc_change_kwh(c, d, h), "==", 0.0)
         charge[i], discharge[i] = c, d
         if terminal:
             s = m.add_variable(0.0, INF, inp.terminal_penalty_eur_per_mwh / 1000.0, f"shortfall_kwh:{i}")
-            m.add_constraint(s + soc_out[i], ">=", b["target"])
+            m.add_constraint(s + soc_out[i], ">=", inp.soc_target_kwh(i))
             shortfall[i] = s
     grid, shed, curt = [], [], []
     voll = inp.value_of_lost_load_eur_per_mwh * h / 1000.0
@@ -299,25 +303,19 @@ def add_hour(m, inp: PolicyInputs, t: int, soc_in: dict, peak_in, soc_out: dict 
         if g is not None:
             gens[i] = m.add_variable(0.0, g[0], g[1] * h / 1000.0, f"generator_kw:{t}:{i}")
     flows = []
-    inflow = [[] for _ in range(N)]
-    outflow = [[] for _ in range(N)]
     for j, (a, b_, cap, loss) in enumerate(inp.links):
         fab = m.add_variable(0.0, cap, 0.0, f"link_kw:{t}:{j}:ab")
         fba = m.add_variable(0.0, cap, 0.0, f"link_kw:{t}:{j}:ba")
-        outflow[a].append(fab)
-        inflow[b_].append((1.0 - loss) * fab)
-        outflow[b_].append(fba)
-        inflow[a].append((1.0 - loss) * fba)
         flows.append((fab, fba))
+    ends = [(a, b_, loss) for a, b_, _, loss in inp.links]
     balance = []
     for i in range(N):
-        e = grid[i] + shed[i] - curt[i]
-        if i in discharge:
-            e = e + discharge[i] - charge[i]
-        if i in gens:
-            e = e + gens[i]
-        e = e + quicksum(inflow[i]) - quicksum(outflow[i])
-        balance.append(m.add_constraint(e, "==", float(inp.load_kw[t, i])))  # rhs set by apply_values
+        link_in = link_in_kw(ends, i, [f[0] for f in flows], [f[1] for f in flows])
+        battery_net = discharge[i] - charge[i] if i in discharge else 0.0
+        # the renewables' available output is on the right side (set by apply_values): the supply
+        # counts minus the curtailment, plus the unserved load
+        supply = site_supply_kw(grid[i], link_in, gens.get(i, 0.0), -curt[i], battery_net) + shed[i]
+        balance.append(m.add_constraint(supply, "==", float(inp.load_kw[t, i])))  # rhs set by apply_values
     cap = inp.trade_cap_kw
     buy = m.add_variable(0.0, cap, 0.0, f"intraday_buy_kw:{t}")
     sell = m.add_variable(0.0, cap, 0.0, f"resale_kw:{t}")
@@ -414,10 +412,8 @@ class PolicyModel:
         return out
 
 
-def fit_lattice(inputs: PolicyInputs, scenarios, n_states: int = 5, seed: int = 0):
+def fit_lattice(inputs: PolicyInputs, scenarios, n_states: int = 5, random_state: int = 0):
     """A MarkovLattice fitted on the day paths of ``scenarios`` restricted to the model's variables."""
-    from scenarios.lattice import MarkovLattice
-
     missing = [v for v in inputs.variables if v not in scenarios.variables]
     if missing:
         raise ValueError(f"scenarios lack the variables {missing} needed by the case; "
@@ -425,7 +421,7 @@ def fit_lattice(inputs: PolicyInputs, scenarios, n_states: int = 5, seed: int = 
     if scenarios.n_periods != inputs.n_periods:
         raise ValueError(f"scenarios have {scenarios.n_periods} periods; the case has {inputs.n_periods}")
     sub = scenarios.select_variables(list(inputs.variables))
-    lattice = MarkovLattice(n_states=n_states, random_state=seed).fit(sub)
+    lattice = MarkovLattice(n_states=n_states, random_state=random_state).fit(sub)
     flat = sub.values.reshape(-1, sub.values.shape[2])
     w = np.repeat(sub.probabilities, sub.n_periods) / sub.n_periods
     mean = w @ flat
@@ -435,16 +431,14 @@ def fit_lattice(inputs: PolicyInputs, scenarios, n_states: int = 5, seed: int = 
 
 
 def build_policy_model(inputs: PolicyInputs, scenarios=None, lattice=None, scale=None,
-                       n_states: int = 5, seed: int = 0) -> PolicyModel:
+                       n_states: int = 5, random_state: int = 0) -> PolicyModel:
     """The Markovian policy graph of the battery policy (module docstring)."""
-    from sddp import MarkovianPolicyGraph
-
     if lattice is None:
         if scenarios is None:
             raise ValueError("give scenarios (a ScenarioSet of day paths) or a fitted lattice")
         if not (isinstance(n_states, int) and n_states >= 1):
             raise ValueError(f"n_states = {n_states!r}: must be a whole number >= 1")
-        lattice, scale = fit_lattice(inputs, scenarios, n_states, seed)
+        lattice, scale = fit_lattice(inputs, scenarios, n_states, random_state)
     if tuple(lattice.variables) != tuple(inputs.variables):
         raise ValueError(f"lattice variables {lattice.variables} differ from the model's {inputs.variables}")
     if scale is None:
@@ -464,7 +458,7 @@ def build_policy_model(inputs: PolicyInputs, scenarios=None, lattice=None, scale
         soc_in, soc_out = {}, {}
         for i in bsites:
             b = inputs.battery[i]
-            st = sp.add_state(f"soc:{inputs.site_names[i]}", b["soc_min"], b["soc_max"], b["soc0"])
+            st = sp.add_state(f"soc:{inputs.site_names[i]}", b.soc_min_kwh, b.soc_max_kwh, b.initial_soc_kwh)
             soc_in[i], soc_out[i] = st.incoming, st.outgoing
         pk = sp.add_state("peak_kw", 0.0, peak_hi, 0.0)
         hh = add_hour(sp, inputs, t - 1, soc_in, pk.incoming, soc_out, pk.outgoing, terminal=(t == T))
@@ -489,10 +483,6 @@ def build_policy_model(inputs: PolicyInputs, scenarios=None, lattice=None, scale
 def add_initial_cuts(model: PolicyModel, path) -> None:
     """Warm start: a flat cut per node, theta >= E[sum of the later stages' least costs | node],
     written as a cut file and loaded with ``sddp.read_cuts`` (valid for every state)."""
-    import json
-
-    from sddp import read_cuts
-
     lat = model.lattice
     mins = model.stage_minima
     T = len(mins)
@@ -524,7 +514,7 @@ def stage_minimum_costs(inputs: PolicyInputs, lattice) -> list:
         row = []
         for value in lattice.node_values[t]:
             lp = LinearProgram()
-            soc_in = {i: lp.add_variable(inputs.battery[i]["soc_min"], inputs.battery[i]["soc_max"])
+            soc_in = {i: lp.add_variable(inputs.battery[i].soc_min_kwh, inputs.battery[i].soc_max_kwh)
                       for i in inputs.battery_sites}
             peak_in = lp.add_variable(0.0, peak_hi)
             hh = add_hour(lp, inputs, t, soc_in, peak_in, terminal=(t == T - 1))
@@ -539,96 +529,3 @@ def cost_to_go_lower_bound(stage_minima) -> float:
     mins = [float(np.min(r)) for r in stage_minima]
     suffix = np.cumsum(mins[::-1])[::-1]
     return float(min(0.0, suffix[1:].min() if len(suffix) > 1 else 0.0)) - 1.0
-
-
-class LinearProgram:
-    """A small LP with the sddp.Subproblem building interface, solved by HiGHS (used by the
-    look-ahead, the rule policies and the deterministic checks). After the first :meth:`solve` the
-    HiGHS model is kept: later ``set_*`` calls change it in place and the next solve warm-starts."""
-
-    def __init__(self):
-        self.lo, self.hi, self.cost, self.rows, self.rlo, self.rhi, self.sense = [], [], [], [], [], [], []
-        self.constant = 0.0
-        self.highs = None
-
-    def add_variable(self, lower=0.0, upper=INF, cost=0.0, name=None):
-        from sddp import Variable
-
-        if self.highs is not None:
-            raise RuntimeError("cannot add variables after the first solve")
-        self.lo.append(-INF if lower is None else float(lower))
-        self.hi.append(INF if upper is None else float(upper))
-        self.cost.append(float(cost))
-        return Variable(len(self.lo) - 1, name)
-
-    def add_constraint(self, expr, sense="==", rhs=0.0, name=None):
-        from sddp import Constraint, LinearExpression
-
-        if self.highs is not None:
-            raise RuntimeError("cannot add constraints after the first solve")
-        e = LinearExpression.of(expr)
-        r = LinearExpression.of(rhs)
-        if r.terms:  # as sddp.Subproblem: variables of the rhs move left, its constant stays right
-            e.add_inplace(LinearExpression(r.terms), -1.0)
-        row = len(self.rows)
-        self.rows.append({c: v for c, v in e.terms.items() if v != 0.0})
-        con = Constraint(row, sense, e.constant, name)
-        self.rlo.append(0.0)
-        self.rhi.append(0.0)
-        self.sense.append(sense)
-        self.set_rhs(con, r.constant)
-        return con
-
-    def set_rhs(self, con, value):
-        v = float(value) - con.constant
-        s = con.sense
-        self.rlo[con.row] = v if s in ("==", "=", ">=") else -INF
-        self.rhi[con.row] = v if s in ("==", "=", "<=") else INF
-        if self.highs is not None:
-            self.highs.changeRowBounds(con.row, self.rlo[con.row], self.rhi[con.row])
-
-    def set_bounds(self, var, lower=None, upper=None):
-        if lower is not None:
-            self.lo[var.col] = float(lower)
-        if upper is not None:
-            self.hi[var.col] = float(upper)
-        if self.highs is not None:
-            self.highs.changeColBounds(var.col, self.lo[var.col], self.hi[var.col])
-
-    def set_objective_coefficient(self, var, value):
-        self.cost[var.col] = float(value)
-        if self.highs is not None:
-            self.highs.changeColCost(var.col, float(value))
-
-    def _compile(self):
-        import highspy
-
-        hs = highspy.Highs()
-        hs.setOptionValue("output_flag", False)
-        n = len(self.lo)
-        hs.addVars(n, np.array(self.lo), np.array(self.hi))
-        hs.changeColsCost(n, np.arange(n, dtype=np.int32), np.array(self.cost))
-        starts, idx, vals = [], [], []
-        for row in self.rows:
-            starts.append(len(idx))
-            idx.extend(row.keys())
-            vals.extend(row.values())
-        hs.addRows(len(self.rows), np.array(self.rlo), np.array(self.rhi), len(idx),
-                   np.array(starts, dtype=np.int32), np.array(idx, dtype=np.int32),
-                   np.array(vals, dtype=float))
-        self.highs = hs
-
-    def solve(self):
-        """Solve; returns (objective, column values). Raises RuntimeError if not optimal."""
-        import highspy
-
-        if self.highs is None:
-            self._compile()
-        hs = self.highs
-        hs.run()
-        if hs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-            hs.clearSolver()
-            hs.run()
-        if hs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-            raise RuntimeError(f"LP not optimal: {hs.modelStatusToString(hs.getModelStatus())}")
-        return hs.getObjectiveValue() + self.constant, np.array(hs.getSolution().col_value)

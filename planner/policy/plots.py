@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import matplotlib
+import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 
 
 def _figure(*args, **kwargs):
-    import matplotlib
-
+    """pyplot and a new figure, drawn off screen unless inline in a notebook."""
     if matplotlib.get_backend().lower() not in ("agg", "module://matplotlib_inline.backend_inline"):
         matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     return plt, plt.subplots(*args, **kwargs)
 
 
@@ -63,16 +63,14 @@ def plot_soc_spaghetti(result, path, max_paths: int = 60) -> Path:
 
 def plot_policy_comparison(result, path) -> Path:
     """Mean operating cost with its 95 % interval for each policy (generated and real days)."""
-    import pandas as pd
-
     table = result.comparison if result.real_days is None else pd.concat([result.comparison, result.real_days])
     groups = list(dict.fromkeys(table["paths"]))
     plt, (fig, axes) = _figure(1, len(groups), figsize=(5 * len(groups), 4), squeeze=False)
     for ax, g in zip(axes[0], groups):
         sub = table[table["paths"] == g]
         y = np.arange(len(sub))
-        ax.barh(y, sub["mean_cost_eur"], xerr=[sub["mean_cost_eur"] - sub["ci_low_eur"],
-                                              sub["ci_high_eur"] - sub["mean_cost_eur"]], color="tab:green")
+        mean, low, high = (sub[c].to_numpy() for c in ("mean_cost_eur", "ci_low_eur", "ci_high_eur"))
+        ax.barh(y, mean, xerr=np.vstack([mean - low, high - mean]), color="tab:green")
         ax.set_yticks(y, sub["policy"])
         ax.set_xlabel("mean operating cost (EUR)")
         ax.set_title(f"{g} ({int(sub['n'].iloc[0])} paths)")

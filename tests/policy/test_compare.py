@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from planner.policy.compare import real_day_paths, run_policy
-from twostage_fixtures import simple_test_scenarios  # a seeded test input, not a price model
+from planner.dayahead.data import synthetic_scenarios  # a seeded test input, not a price model
+from planner.policy.compare import run_policy
+from planner.policy.real_days import real_day_paths
 
 
 @pytest.fixture(scope="module")
 def result(default_case, tmp_path_factory):
-    scenarios = simple_test_scenarios(default_case, 150, seed=2)
-    test_paths = simple_test_scenarios(default_case, 16, seed=12)
+    scenarios = synthetic_scenarios(default_case, 150, random_state=2)
+    test_paths = synthetic_scenarios(default_case, 16, random_state=12)
     out = tmp_path_factory.mktemp("policy")
-    return run_policy(default_case, iterations=40, simulations=16, seed=0, output_dir=out, progress=False,
+    return run_policy(default_case, iterations=40, simulations=16, random_state=0, output_dir=out, progress=False,
                       scenarios=scenarios, test_scenarios=test_paths, n_states=4, real_days=False), scenarios, out
 
 
@@ -51,8 +53,8 @@ def test_policy_ordering_on_common_paths(result, default_case):
 def test_cut_file_reused_without_retraining(result, default_case):
     res, scenarios, out = result
     assert (out / "cuts.json").exists()
-    again = run_policy(default_case, iterations=40, simulations=4, seed=0, progress=False,
-                       scenarios=scenarios, test_scenarios=simple_test_scenarios(default_case, 4, seed=13),
+    again = run_policy(default_case, iterations=40, simulations=4, random_state=0, progress=False,
+                       scenarios=scenarios, test_scenarios=synthetic_scenarios(default_case, 4, random_state=13),
                        n_states=4, cut_file=res.cut_file, real_days=False, policies=("SDDP",))
     assert again.iterations == 0
     assert again.lower_bound == pytest.approx(res.lower_bound, rel=1e-9)
@@ -77,9 +79,7 @@ def test_run_policy_errors_name_the_argument(default_case):
 
 
 def test_real_day_paths_use_the_real_prices(default_case, shared_data, tmp_path):
-    import pandas as pd
-
-    generated = simple_test_scenarios(default_case, 5, seed=0).values
+    generated = synthetic_scenarios(default_case, 5, random_state=0).values
     variables = ("p0_eur_per_mwh", "p1_eur_per_mwh", "p2_eur_per_mwh")
     paths = real_day_paths(default_case, variables, generated[:, :, :3],
                            price_file=shared_data / "prices" / "fr_hourly_2019_2022.csv")

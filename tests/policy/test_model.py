@@ -1,4 +1,5 @@
-"""The SDDP battery model: agreement with a deterministic LP, cut files, rule schedule, input errors."""
+"""The SDDP battery model: agreement with a deterministic LP, cut files, lattice nodes, the peak
+state, input errors."""
 
 from __future__ import annotations
 
@@ -7,33 +8,10 @@ import pytest
 import sddp
 
 from planner.case import case_from_dict, case_to_dict
-from planner.policy.baselines import window_lp
 from planner.policy.fixed_schedule import FixedSchedule
 from planner.policy.model import add_initial_cuts, build_policy_model, policy_inputs
+from planner.policy.recourse import window_lp
 from scenarios.scenario_set import ScenarioSet
-from twostage_fixtures import simple_test_scenarios  # a seeded test input, not a price model
-
-
-@pytest.fixture(scope="module")
-def default_inputs(default_case):
-    scenarios = simple_test_scenarios(default_case, 200, seed=1)
-    schedule = FixedSchedule.from_rule(default_case, scenarios)
-    return scenarios, schedule, policy_inputs(default_case, schedule, scenarios)
-
-
-def test_rule_schedule_meets_the_daily_plan(default_case, default_inputs):
-    """Line energy of the rule schedule equals the energy of the plan made at the chosen lines'
-    power-per-tonne, bounded by the cheapest and dearest line per tonne (hand check)."""
-    _, schedule, _ = default_inputs
-    for i, site in enumerate(default_case.sites):
-        energy = schedule.line_load_kw[:, i].sum() * default_case.period_hours
-        lo = sum(q * min(l.power_kw[m] / l.rate_t_per_h[m] for l in site.lines if m in l.power_kw)
-                 for m, q in site.plan_t_per_day.items())
-        hi = sum(q * max(l.power_kw[m] / l.rate_t_per_h[m] for l in site.lines if m in l.power_kw)
-                 for m, q in site.plan_t_per_day.items())
-        assert lo - 1e-6 <= energy <= hi + 1e-6
-        assert schedule.line_load_kw[:, i].max() <= sum(max(l.power_kw.values()) for l in site.lines) + 1e-6
-    assert np.all(schedule.day_ahead_kw >= 0)
 
 
 def test_deterministic_sddp_equals_the_day_lp(default_case, default_inputs):
@@ -42,7 +20,7 @@ def test_deterministic_sddp_equals_the_day_lp(default_case, default_inputs):
     scenarios, schedule, _ = default_inputs
     one_path = scenarios.subset([7])
     inp = policy_inputs(default_case, schedule, one_path)
-    model = build_policy_model(inp, one_path, n_states=1, seed=0)
+    model = build_policy_model(inp, one_path, n_states=1, random_state=0)
     sddp.train(model.graph, iteration_limit=40, print_level=0, random_state=0)
     bound = sddp.calculate_bound(model.graph)
     values = one_path.select_variables(list(inp.variables)).values[0]
@@ -54,7 +32,7 @@ def test_deterministic_sddp_equals_the_day_lp(default_case, default_inputs):
 
 def test_cuts_are_saved_and_reused_without_retraining(default_case, default_inputs, tmp_path):
     scenarios, schedule, inp = default_inputs
-    model = build_policy_model(inp, scenarios, n_states=3, seed=0)
+    model = build_policy_model(inp, scenarios, n_states=3, random_state=0)
     add_initial_cuts(model, tmp_path / "init.json")
     sddp.train(model.graph, iteration_limit=15, print_level=0, random_state=0)
     sddp.write_cuts(model.graph, tmp_path / "cuts.json", only_active=False)
@@ -94,7 +72,7 @@ def test_bad_inputs_name_the_field(default_case, default_inputs):
 
 def test_nodes_of_observed_paths_follow_the_lattice(default_inputs):
     scenarios, _, inp = default_inputs
-    model = build_policy_model(inp, scenarios, n_states=3, seed=0)
+    model = build_policy_model(inp, scenarios, n_states=3, random_state=0)
     values = scenarios.select_variables(list(inp.variables)).values[:20]
     nodes = model.assign_nodes(values)
     for s in range(len(values)):
@@ -112,46 +90,11 @@ def test_scenario_set_type_is_used(default_inputs):
     assert isinstance(scenarios, ScenarioSet)
 
 
-def test_fixed_schedule_from_a_plan_result(default_case):
-    """The adapter sums the zones' day-ahead purchases and takes the probability-weighted mean of the
-    scenarios' line power and battery power (the columns the two-stage dispatch frames carry)."""
-    import pandas as pd
-
-    from planner.results import PlanResult
-
-    T = default_case.n_periods
-    day_ahead = pd.DataFrame({"zone_a": np.full(T, 1000.0), "zone_b": np.arange(T, dtype=float)})
-
-    def frame(lines_foundry, battery_foundry):
-        cols = {}
-        for n in default_case.site_names:
-            cols[f"{n}:lines_kw"] = np.full(T, 10.0)
-            cols[f"{n}:battery_kw"] = np.zeros(T)
-        cols["foundry:lines_kw"] = np.full(T, lines_foundry)
-        cols["foundry:battery_kw"] = np.full(T, battery_foundry)
-        return pd.DataFrame(cols)
-
-    plan = PlanResult(lower_bound=0.0, upper_bound=1.0, status="ok", time_s=0.0, method="EF",
-                      day_ahead=day_ahead, dispatch={"scen0": frame(2000.0, 100.0), "scen1": frame(1000.0, -50.0)},
-                      probabilities={"scen0": 0.25, "scen1": 0.75})
-    fs = FixedSchedule.from_plan(plan, default_case)
-    np.testing.assert_allclose(fs.day_ahead_kw, 1000.0 + np.arange(T))
-    np.testing.assert_allclose(fs.line_load_kw[:, 0], 0.25 * 2000.0 + 0.75 * 1000.0)
-    np.testing.assert_allclose(fs.line_load_kw[:, 1:], 10.0)
-    np.testing.assert_allclose(fs.battery_net_kw[:, 0], 0.25 * 100.0 - 0.75 * 50.0)
-    np.testing.assert_allclose(fs.battery_net_kw[:, 1:], 0.0)
-    with pytest.raises(ValueError, match="plan.day_ahead"):
-        FixedSchedule.from_plan(PlanResult(0.0, 1.0, "ok", 0.0), default_case)
-    with pytest.raises(ValueError, match="lines_kw"):
-        FixedSchedule.from_plan(PlanResult(0.0, 1.0, "ok", 0.0, day_ahead=day_ahead,
-                                           dispatch={"scen0": pd.DataFrame({"x": np.zeros(T)})}), default_case)
-
-
 def test_peak_state_is_the_running_maximum_of_the_import(default_case, default_inputs):
     """peak' must equal max(peak, import) in every simulated stage, even early in training when the
     cuts are still flat in the peak (otherwise an overrun would be paid that no import caused)."""
     scenarios, _, inp = default_inputs
-    model = build_policy_model(inp, scenarios, n_states=2, seed=0)
+    model = build_policy_model(inp, scenarios, n_states=2, random_state=0)
     sddp.train(model.graph, iteration_limit=5, print_level=0, random_state=0)
     grid = [f"grid_kw:{n}" for n in inp.site_names]
     sim = sddp.simulate(model.graph, 10, random_state=1, variables=["peak_kw"] + grid)
