@@ -17,7 +17,7 @@ from planner.dayahead.methods import METHODS
 from planner.dayahead.plan import plan
 from planner.dayahead.plots import PLAN_FIGURES
 from planner.dayahead.study import study
-from planner.plots import plot_fan
+from planner.report.figures import plot_fan
 from planner.policy.compare import run_policy
 from planner.policy.fixed_schedule import FixedSchedule
 from planner.report import Report

@@ -3,7 +3,7 @@
 Each ``build_*`` function fills a ``pyo.Block`` with its own variables and constraints and exposes a
 few *ports* (Vars or Expressions indexed by period, in kW) through which blocks are connected.
 Elastic mode: a block given ``elastic={family, ...}`` adds penalised slack variables to the
-constraints of those families (used by ``planner.feasibility`` to diagnose infeasible models).
+constraints of those families (used by ``planner.dayahead.feasibility`` to diagnose infeasible models).
 """
 
 ELASTIC_FAMILIES = {
