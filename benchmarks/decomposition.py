@@ -19,28 +19,23 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
+
+from planner.dayahead import module  # noqa: E402
+from planner.decomposition.generator import generate_case  # noqa: E402
+from planner.decomposition.run import deterministic_day, run_decomposition  # noqa: E402
+from planner.scenario_inputs import case_scenarios  # noqa: E402
+from planner.stochastic.ef import solve_ef  # noqa: E402
 
 
 def scenario_set(case, n, seed):
-    from planner.decomposition.base import deterministic_day
-
-    try:
-        from planner.scenario_inputs import case_scenarios
-        scen = case_scenarios(case, max(n, 2), seed)
-    except ImportError:
-        from twostage_fixtures import simple_test_scenarios  # seeded test inputs
-        scen = simple_test_scenarios(case, max(n, 2), seed)
+    scen = case_scenarios(case, max(n, 2), seed)
     return deterministic_day(scen) if n == 1 else scen.subset(range(n)) if hasattr(scen, "subset") else scen
 
 
 def monolithic(case, scen, time_limit):
-    from planner import twostage
-    from planner.solve_ef import solve_ef
-
     t = time.perf_counter()
     try:
-        res, _ = solve_ef(twostage, twostage.scenario_names_creator(scen.n_scenarios),
+        res, _ = solve_ef(module, module.scenario_names_creator(scen.n_scenarios),
                           {"case": case, "scenarios": scen}, mip_gap=1e-4, time_limit=time_limit)
         return {"time_s": time.perf_counter() - t, "lb": res.lower_bound, "ub": res.upper_bound, "gap": res.gap,
                 "status": res.status}
@@ -67,9 +62,6 @@ def main(argv=None):
     ap.add_argument("--json", default=None, help="append every row to this JSON-lines file")
     args = ap.parse_args(argv)
 
-    from planner.decomposition.base import run_decomposition
-    from planner.decomposition.generator import generate_case
-
     rows = []
     for n in args.sites:
         case = generate_case(n, args.seed, max_lines_per_site=args.max_lines_per_site)
@@ -87,7 +79,7 @@ def main(argv=None):
             runs += [("price", 2)] if args.mpi and 2 not in args.price_ranks else []
             for method, ranks in runs:
                 t = time.perf_counter()
-                res = run_decomposition(case, method, scen, np=ranks, max_iterations=args.max_iterations,
+                res = run_decomposition(case, method, scen, n_ranks=ranks, max_iterations=args.max_iterations,
                                         rel_gap=args.rel_gap, progress=False, time_limit=args.time_limit,
                                         site_time_limit=args.site_time_limit, site_mip_gap=args.site_mip_gap)
                 wall = time.perf_counter() - t

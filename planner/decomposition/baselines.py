@@ -19,7 +19,9 @@ import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 
-from planner.decomposition.subproblems import CoupledProblem, SiteSubproblem, _solver, build_coordinator
+from planner.decomposition.coordinator import build_coordinator
+from planner.decomposition.subproblems import CoupledProblem, SiteSubproblem
+from planner.solvers.highs import appsi_highs
 
 RULES = ("first_come", "proportional", "equal")
 
@@ -29,7 +31,7 @@ def standalone_plans(problem: CoupledProblem, mip_gap: float = 1e-3, time_limit:
     return [SiteSubproblem(problem, j, mip_gap, time_limit).solve_standalone() for j in range(problem.n_sub)]
 
 
-def _split(offer: float, deficits: np.ndarray, rule: str) -> np.ndarray:
+def split_surplus(offer: float, deficits: np.ndarray, rule: str) -> np.ndarray:
     """Energy given to each neighbour (before losses) out of ``offer`` under ``rule``."""
     give = np.zeros_like(deficits)
     if offer <= 0 or deficits.sum() <= 0:
@@ -79,7 +81,7 @@ def community_flows(problem: CoupledProblem, supply: np.ndarray, rule: str) -> n
                 # sent energy needed to cover a neighbour's deficit after losses, capped by the link
                 need = np.array([max(net[n], 0.0) / keep for _, _, n, keep in nbrs])
                 need = np.minimum(need, np.maximum(cap, 0.0))
-                give = _split(-net[i], need, rule)
+                give = split_surplus(-net[i], need, rule)
                 for (k, d, n, keep), g in zip(nbrs, give):
                     flows[w, k, d, t] += g
                     net[n] -= keep * g
@@ -99,7 +101,7 @@ def evaluate_sharing(problem: CoupledProblem, plans: list, flows: np.ndarray | N
                     for t in m.T:
                         m.scen[w].links.flow_kw[k, name, t].fix(float(flows[w, k, d, t]))
     m.obj = pyo.Objective(expr=m.cost_eur)
-    opt = _solver()
+    opt = appsi_highs()
     res = opt.solve(m)
     if res.best_feasible_objective is None:
         raise RuntimeError("sharing baseline: the coordinator cannot serve the standalone plans")

@@ -4,21 +4,17 @@ A *site map* owns the site subproblems and answers ``solve_prices(lam)`` and
 ``solve_allocations(targets, penalty)`` with one SiteSolution per subproblem, in order. Under MPI,
 rank 0 runs the decomposition; every rank owns the subproblems ``j`` with ``j % size == rank``
 (built once, kept warm) and the answers are gathered on rank 0. ``run_under_mpi`` starts
-``mpiexec -n np python -m planner.decomposition.parallel job.pkl result.pkl`` from a plain process.
+``python -m planner.decomposition.mpi_worker job.pkl result.pkl`` on N ranks (planner.solvers.mpi).
 """
 
 from __future__ import annotations
 
-import os
 import pickle
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 from planner.decomposition.subproblems import CoupledProblem, SiteSubproblem
-
-MPIEXEC = Path(sys.executable).parent / "mpiexec"
+from planner.solvers.mpi import run_mpi
 
 
 class SerialSiteMap:
@@ -86,54 +82,14 @@ class MPISiteMap(SerialSiteMap):
             self.comm.bcast(("stop", None), root=0)
 
 
-def mpi_environment() -> dict:
-    env = dict(os.environ)
-    env.setdefault("OMPI_MCA_osc", "^ucx")
-    env.setdefault("OMPI_MCA_rmaps_base_oversubscribe", "1")
-    env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).resolve().parents[2])] + (
-        [env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
-    return env
-
-
 def run_under_mpi(case, method, scenarios, n_ranks: int, options: dict):
-    """Run ``run_decomposition`` on ``n_ranks`` MPI ranks and return rank 0's result."""
-    if not MPIEXEC.exists():
-        raise RuntimeError(f"np = {n_ranks}: mpiexec not found at {MPIEXEC}; use np=1 (serial)")
+    """Run ``run_decomposition`` on ``n_ranks`` MPI ranks (planner.decomposition.mpi_worker, started by
+    planner.solvers.mpi) and return rank 0's result."""
     with tempfile.TemporaryDirectory(prefix="decomposition_") as tmp:
         job, out = Path(tmp) / "job.pkl", Path(tmp) / "result.pkl"
         job.write_bytes(pickle.dumps({"case": case, "method": method, "scenarios": scenarios, "options": options}))
-        cmd = [str(MPIEXEC), "-n", str(n_ranks)]
-        if os.geteuid() == 0:
-            cmd.append("--allow-run-as-root")
-        if n_ranks > 2:
-            cmd.append("--oversubscribe")
-        cmd += [sys.executable, "-m", "planner.decomposition.parallel", str(job), str(out)]
-        proc = subprocess.run(cmd, env=mpi_environment(), stdout=None if options.get("progress") else subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True)
-        if proc.returncode != 0 or not out.exists():
-            raise RuntimeError(f"mpiexec failed ({proc.returncode}): {proc.stderr[-2000:]}")
+        run_mpi(n_ranks, "planner.decomposition.mpi_worker", [str(job), str(out)],
+                capture=not options.get("progress"))
+        if not out.exists():
+            raise RuntimeError(f"MPI run of the {method} decomposition on {n_ranks} ranks wrote no result")
         return pickle.loads(out.read_bytes())
-
-
-def _main(job_path: str, out_path: str) -> None:
-    from mpi4py import MPI
-
-    from planner.decomposition.base import run_decomposition
-
-    comm = MPI.COMM_WORLD
-    job = pickle.loads(Path(job_path).read_bytes())
-    options = dict(job["options"])
-    problem = CoupledProblem.from_case(job["case"], job["scenarios"])
-    site_map = MPISiteMap(problem, comm, options.get("site_mip_gap", 1e-3), options.get("site_time_limit", 10.0))
-    if comm.Get_rank() == 0:
-        try:
-            result = run_decomposition(job["case"], job["method"], job["scenarios"], site_map=site_map, **options)
-        finally:
-            site_map.close()
-        Path(out_path).write_bytes(pickle.dumps(result))
-    else:
-        site_map.serve()
-
-
-if __name__ == "__main__":
-    _main(sys.argv[1], sys.argv[2])

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from planner.decomposition.base import DecompositionMethod
+from planner.decomposition.method import DecompositionMethod
 
 
 class PredictionDecomposition(DecompositionMethod):

@@ -24,8 +24,11 @@ import math
 
 import highspy
 import numpy as np
+import pyomo.environ as pyo
 
-from planner.decomposition.base import DecompositionMethod
+from planner.decomposition.coordinator import build_coordinator
+from planner.decomposition.method import DecompositionMethod
+from planner.solvers.highs import appsi_highs, highs_lp
 
 
 class BundleMaster:
@@ -34,9 +37,7 @@ class BundleMaster:
     def __init__(self, n_sub: int, n_periods: int):
         self.n_sub, self.T = n_sub, n_periods
         self.n_lam = n_sub * n_periods
-        h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
-        h.setOptionValue("threads", 1)
+        h = highs_lp()
         inf = highspy.kHighsInf
         n = self.n_lam + n_sub + 1
         h.addVars(n, np.full(n, -inf), np.full(n, inf))
@@ -93,10 +94,6 @@ class ColumnMaster:
         self.problem, self.pool = problem, pool
 
     def solve(self, centre: np.ndarray, delta: float):
-        import pyomo.environ as pyo
-
-        from planner.decomposition.subproblems import _solver, build_coordinator
-
         p, cols = self.problem, self.pool.columns
         m = build_coordinator(p)
         K = [(j, k) for j in range(p.n_sub) for k in range(len(cols[j]))]
@@ -112,7 +109,7 @@ class ColumnMaster:
         m.obj = pyo.Objective(expr=m.cost_eur + sum(p.probability(j) * cols[j][k][0] * m.w[j, k] for j, k in K)
                               + sum(pk[j] * ((centre[j, t] + delta) * m.sp[j, t] - (centre[j, t] - delta) * m.sm[j, t])
                                     for j in m.J for t in m.T))
-        opt = _solver()
+        opt = appsi_highs()
         res = opt.solve(m)
         duals = opt.get_duals([m.link[j, t] for j in m.J for t in m.T])
         # HiGHS reports d objective / d right-hand side, the opposite sign of lam in this row

@@ -19,9 +19,10 @@ import math
 import numpy as np
 import pyomo.environ as pyo
 
-from planner.decomposition.base import DecompositionMethod
+from planner.decomposition.coordinator import build_coordinator
+from planner.decomposition.method import DecompositionMethod
 from planner.decomposition.recovery import Plan
-from planner.decomposition.subproblems import _solver, build_coordinator
+from planner.solvers.highs import appsi_highs
 
 
 class _Reallocation:
@@ -36,7 +37,7 @@ class _Reallocation:
         prob = {j: problem.probability(j) for j in m.J}
         m.obj = pyo.Objective(expr=m.cost_eur + problem.kappa * sum(prob[j] * m.grad[j, t] * m.alloc_kw[j, t]
                                                                       for j in m.J for t in m.T))
-        m.opt = _solver()
+        m.opt = appsi_highs()
         self.m = m
 
     def solve(self, centre, grad, delta, bound) -> np.ndarray | None:
@@ -86,7 +87,7 @@ class QuantityDecomposition(DecompositionMethod):
                 it -= 1
                 break
             sols = self.sites.solve_allocations(alloc, penalty, self.site_time_limit)
-            self._count(sols)
+            self.count_site_solves(sols)
             coord_cost, lam, short, da = self.coordinator.solve_supply(alloc, penalty)
             site_short = sum(s.shortfall_kw for s in sols)
             feasible = site_short <= 1e-6 and short <= 1e-6
@@ -94,7 +95,7 @@ class QuantityDecomposition(DecompositionMethod):
             if feasible:
                 for s in sols:
                     self.pool.add(s)
-                self.offer_plan(Plan(total, da, alloc.copy(), [s.schedule for s in sols], list(self.coordinator._sup.Z)))
+                self.offer_plan(Plan(total, da, alloc.copy(), [s.schedule for s in sols], self.coordinator.zones))
             if feasible and total < centre_cost - 1e-9:
                 centre, centre_cost = alloc.copy(), total
                 grad = np.array([s.marginal for s in sols])

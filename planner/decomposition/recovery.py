@@ -11,12 +11,17 @@ problem, hence an upper bound. ``verify_plan`` re-checks a plan on the project's
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
 import pyomo.environ as pyo
 
-from planner.decomposition.subproblems import CoupledProblem, build_coordinator, relax_binaries
+from planner.dayahead.data import zones_of
+from planner.dayahead.model import build_day_ahead_model
+from planner.decomposition.coordinator import build_coordinator
+from planner.decomposition.subproblems import CoupledProblem, SiteSubproblem
+from planner.solvers.highs import appsi_highs, relax_binaries
 
 
 class ColumnPool:
@@ -52,8 +57,6 @@ class Plan:
 def select_columns(problem: CoupledProblem, pool: ColumnPool, *, time_limit: float = 60.0,
                    mip_gap: float = 1e-4) -> Plan | None:
     """Solve the column-selection MIP; None when no feasible selection was found in time."""
-    from pyomo.contrib.appsi.solvers import Highs
-
     m = build_coordinator(problem)
     cols = pool.columns
     K = [(j, k) for j in range(problem.n_sub) for k in range(len(cols[j]))]
@@ -73,11 +76,7 @@ def select_columns(problem: CoupledProblem, pool: ColumnPool, *, time_limit: flo
     m.serve = pyo.Constraint(m.J, m.T, rule=lambda m, j, t: m.supply_kw[j, t]
                              == sum(m.weight[j, k] * float(cols[j][k][1][t]) for k in range(len(cols[j]))))
     m.obj = pyo.Objective(expr=m.cost_eur + sum(problem.probability(j) * cols[j][k][0] * m.weight[j, k] for j, k in K))
-    opt = Highs()
-    opt.config.load_solution = False
-    opt.config.mip_gap = mip_gap
-    opt.config.time_limit = time_limit
-    opt.highs_options["threads"] = 1
+    opt = appsi_highs(mip_gap=mip_gap, time_limit=time_limit)
     res = opt.solve(m)
     if res.best_feasible_objective is None:
         return None
@@ -92,11 +91,9 @@ def select_columns(problem: CoupledProblem, pool: ColumnPool, *, time_limit: flo
 
 
 def build_full_model(problem: CoupledProblem, *, fixed_day_ahead=None) -> pyo.ConcreteModel:
-    """The project's full model (planner.twostage) over every scenario, the day-ahead volumes shared
+    """The project's full model (planner.dayahead.model) over every scenario, the day-ahead volumes shared
     (``nonant_*`` constraints) or fixed to ``fixed_day_ahead`` ((zones, T) array); ``m.obj`` is the
     expected cost and ``m.scen[w]`` the scenario models."""
-    from planner.twostage import build_day_ahead_model, zones_of
-
     case = problem.case
     zones = list(zones_of(case))
     m = pyo.ConcreteModel("full")
@@ -126,20 +123,11 @@ def lp_prices(problem: CoupledProblem, time_limit: float | None = None):
     balance (supply enters the full model nowhere else), per unit of the scenario's probability; by
     LP duality the Lagrangian dual function of the relaxed sites at these prices equals the LP
     optimum, so the site MIPs' Lagrangian there is at least the LP bound."""
-    import time
-
-    from pyomo.contrib.appsi.solvers import Highs
-
     t0 = time.perf_counter()
     case, N = problem.case, problem.n_sites
     m = build_full_model(problem)
     relax_binaries(m)
-    opt = Highs()
-    opt.config.load_solution = False
-    if time_limit is not None:
-        opt.config.time_limit = float(time_limit)
-    opt.highs_options["threads"] = 1
-    opt.highs_options["solver"] = "ipm"
+    opt = appsi_highs(time_limit=time_limit, options={"solver": "ipm"})
     res = opt.solve(m)
     if str(res.termination_condition).split(".")[-1] != "optimal":
         return None
@@ -160,15 +148,11 @@ def lp_prices(problem: CoupledProblem, time_limit: float | None = None):
 
 def verify_plan(problem: CoupledProblem, plan: Plan, *, fix_day_ahead: bool = True):
     """Fix the plan's integer schedules (and day-ahead volumes) in the project's full model
-    (planner.twostage, every scenario) and solve the remaining LP with HiGHS.
+    (planner.dayahead.model, every scenario) and solve the remaining LP with HiGHS.
 
     Returns (feasible, cost): a feasible plan's cost can only be at most ``plan.cost_eur`` (the plan
     is one point of that LP). With ``fix_day_ahead=False`` returns (feasible, polished Plan or None).
     """
-    from pyomo.contrib.appsi.solvers import Highs
-
-    from planner.decomposition.subproblems import SiteSubproblem
-
     case = problem.case
     N = problem.n_sites
     m = build_full_model(problem, fixed_day_ahead=plan.day_ahead_kw if fix_day_ahead else None)
@@ -177,12 +161,10 @@ def verify_plan(problem: CoupledProblem, plan: Plan, *, fix_day_ahead: bool = Tr
         for i in range(N):
             j = w * N + i
             sub = SiteSubproblem(problem, j)
-            names = [v.name.split(".", 1)[1] for v in sub._base_model().binaries]  # 'line[x].on[M1,0]'
+            names = [v.name.split(".", 1)[1] for v in sub.base_model().binaries]  # 'line[x].on[M1,0]'
             for name, val in zip(names, plan.schedules[j]):
                 b.find_component(f"site[{case.site_names[i]}].{name}").fix(val)
-    opt = Highs()
-    opt.config.load_solution = False
-    opt.highs_options["threads"] = 1
+    opt = appsi_highs()
     res = opt.solve(m)
     status = str(res.termination_condition).split(".")[-1]
     if res.best_feasible_objective is None or status != "optimal":

@@ -1,14 +1,15 @@
-"""The pieces of the site decomposition: one site's problem in one scenario, and the coordinator.
+"""One site in one scenario, the subproblem of the site decomposition, and the problem data they share.
 
 The full model couples sites only through each site's *supply* ``e[i,t] = grid[i,t] + link_in[i,t]``
 (the site's balance sees nothing else of the grid and the links). The decomposition therefore
 splits it into
-- site subproblems (one per site and scenario): the project's site block (lines, storage, battery,
+- site subproblems (one per site and scenario, here): the project's site block (lines, storage, battery,
   generator, renewables) with the supply ``e`` as a free port bounded by grid connection plus
   incident link capacity; priced at ``lam`` (price mode) or pinned to an allocation (allocation
   mode);
-- the coordinator: the project's contract and links blocks, one per scenario, with the day-ahead
-  volumes shared by all scenarios, the grid/link split of each site's supply, and the supply itself.
+- the coordinator (planner.decomposition.coordinator): the project's contract and links blocks, one
+  per scenario, with the day-ahead volumes shared by all scenarios, the grid/link split of each site's
+  supply, and the supply itself.
 Coupling constraint per site, scenario and period: site supply = coordinator supply. Prices ``lam``
 are in EUR/MWh of supply; the Lagrangian weighs every term by the scenario's probability.
 """
@@ -16,17 +17,16 @@ are in EUR/MWh of supply; the Lagrangian weighs every term by the scenario's pro
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
 import pyomo.environ as pyo
 
-from planner.blocks.contract import build_contract_block
-from planner.blocks.links import build_links_block
 from planner.blocks.site import build_site_block, grid_port_bound_kw
+from planner.dayahead.data import check_scenarios, scenario_data
 from planner.load_profiles import base_load_kw
-from planner.twostage import scenario_data, zones_of
-from planner.twostage import zone_bounds_kw as twostage_zone_bounds_kw
+from planner.solvers.highs import appsi_highs
 
 
 # --------------------------------------------------------------------------------------------
@@ -47,8 +47,6 @@ class CoupledProblem:
         one-row ScenarioSet is required) or a two-stage problem over a ScenarioSet."""
         if scenarios is None:
             raise ValueError("scenarios: give a ScenarioSet (one row for a deterministic day)")
-        from planner.twostage import check_scenarios
-
         check_scenarios(case, scenarios)
         data = [scenario_data(case, scenarios, w) for w in range(scenarios.n_scenarios)]
         names = list(scenarios.names) if scenarios.names else [f"scen{w}" for w in range(scenarios.n_scenarios)]
@@ -107,32 +105,6 @@ class CoupledProblem:
         return lam
 
 
-# --------------------------------------------------------------------------------------------
-# HiGHS via Pyomo's persistent interface
-# --------------------------------------------------------------------------------------------
-def relax_binaries(model) -> list:
-    """Relax every binary variable of ``model`` to the interval [0, 1]; return the relaxed variables."""
-    relaxed = [v for v in model.component_data_objects(pyo.Var, descend_into=True) if v.is_binary()]
-    for v in relaxed:
-        v.domain = pyo.Reals
-        v.setlb(0.0)
-        v.setub(1.0)
-    return relaxed
-
-
-def _solver(mip_gap: float | None = None, time_limit: float | None = None, threads: int = 1):
-    from pyomo.contrib.appsi.solvers import Highs
-
-    opt = Highs()
-    opt.config.load_solution = False
-    if mip_gap is not None:
-        opt.config.mip_gap = mip_gap
-    if time_limit is not None:
-        opt.config.time_limit = time_limit
-    opt.highs_options["threads"] = threads
-    return opt
-
-
 @dataclass
 class SiteSolution:
     """One site subproblem's answer: bound and value of its objective, its plan's cost and supply."""
@@ -161,7 +133,9 @@ class SiteSubproblem:
         self._alloc_model = None
 
     # ---- model construction -----------------------------------------------------------------
-    def _base_model(self):
+    def base_model(self):
+        """A fresh Pyomo model of the site (its block, the supply as ``site.grid_kw``) without objective;
+        ``m.binaries`` lists its binaries in the order of every schedule tuple."""
         p, s, d = self.problem, self.site, self.problem.data[self.w]
         m = pyo.ConcreteModel(f"site_{s.name}_{self.w}")
         m.site = pyo.Block()
@@ -174,20 +148,22 @@ class SiteSubproblem:
         m.binaries = [v for v in m.component_data_objects(pyo.Var, descend_into=True) if v.is_binary()]
         return m
 
-    def _price(self):
+    @property
+    def price_model(self):
+        """The price-mode model (built once, kept warm): ``m.lam`` mutable prices, ``m.binaries``, ``m.opt``."""
         if self._price_model is None:
-            m = self._base_model()
+            m = self.base_model()
             T = m.site.T
             m.lam = pyo.Param(T, initialize=0.0, mutable=True)
             k = self.problem.kappa
             m.obj = pyo.Objective(expr=self.prob * (m.site.cost_eur + k * sum(m.lam[t] * m.site.grid_kw[t] for t in T)))
-            m.opt = _solver(self.mip_gap, self.time_limit)
+            m.opt = appsi_highs(mip_gap=self.mip_gap, time_limit=self.time_limit)
             self._price_model = m
         return self._price_model
 
     def _alloc(self, penalty_eur_per_mwh: float):
         if self._alloc_model is None:
-            m = self._base_model()
+            m = self.base_model()
             T = m.site.T
             m.target = pyo.Param(T, initialize=0.0, mutable=True)
             m.short = pyo.Var(T, bounds=(0.0, None))
@@ -195,15 +171,13 @@ class SiteSubproblem:
             m.pin = pyo.Constraint(T, rule=lambda m, t: m.site.grid_kw[t] + m.short[t] - m.excess[t] == m.target[t])
             k = self.problem.kappa
             m.obj = pyo.Objective(expr=m.site.cost_eur + k * penalty_eur_per_mwh * sum(m.short[t] + m.excess[t] for t in T))
-            m.opt = _solver(self.mip_gap, self.time_limit)
-            m.lp = _solver()
+            m.opt = appsi_highs(mip_gap=self.mip_gap, time_limit=self.time_limit)
+            m.lp = appsi_highs()
             self._alloc_model = m
         return self._alloc_model
 
     # ---- solves ---------------------------------------------------------------------------
     def _run(self, m):
-        import time
-
         t0 = time.perf_counter()
         m.opt.config.warmstart = any(v.value is not None for v in m.binaries)
         res = m.opt.solve(m)
@@ -230,7 +204,7 @@ class SiteSubproblem:
         """min prob * (site cost + kappa * sum_t lam_t * supply_t): the site's Lagrangian term."""
         if time_limit is not None:
             self.time_limit = float(time_limit)
-        m = self._price()
+        m = self.price_model
         m.opt.config.time_limit = self.time_limit
         for t in m.site.T:
             m.lam[t] = float(lam[t])
@@ -242,7 +216,7 @@ class SiteSubproblem:
         """The site on its own (links closed): imports at the day-ahead price plus the energy charge,
         exports at the resale price, within its grid connection."""
         p, d = self.problem, self.problem.data[self.w]
-        m = self._base_model()
+        m = self.base_model()
         lim = p.grid_limit_kw(self.i, self.w)
         T = m.site.T
         m.imp = pyo.Var(T, bounds=(0.0, lim))
@@ -252,7 +226,7 @@ class SiteSubproblem:
         k = p.kappa
         m.obj = pyo.Objective(expr=m.site.cost_eur + k * sum((float(d["p0"][t]) + f2) * m.imp[t]
                                                              - float(d["p2"][t]) * m.exp[t] for t in T))
-        m.opt = _solver(self.mip_gap, self.time_limit)
+        m.opt = appsi_highs(mip_gap=self.mip_gap, time_limit=self.time_limit)
         lb, ub, sec = self._run(m)
         supply = np.array([m.site.grid_kw[t].value for t in T], dtype=float)
         return SiteSolution(self.j, self.prob * lb, self.prob * ub, float(pyo.value(m.site.cost_eur)), supply,
@@ -289,101 +263,3 @@ class SiteSubproblem:
                 v.setub(1)
         return SiteSolution(self.j, self.prob * lb, self.prob * ub, cost, supply, sched, marginal=marginal,
                             shortfall_kw=short, seconds=sec)
-
-
-# --------------------------------------------------------------------------------------------
-# The coordinator: contract and links over all scenarios, day-ahead volumes shared
-# --------------------------------------------------------------------------------------------
-def zone_bounds_kw(problem: CoupledProblem) -> dict:
-    """The zone purchase bounds of the project's model (planner.twostage.zone_bounds_kw)."""
-    case = problem.case
-    return twostage_zone_bounds_kw(case, {s.name: problem.base_load(i) for i, s in enumerate(case.sites)})
-
-
-def build_coordinator(problem: CoupledProblem) -> pyo.ConcreteModel:
-    """Contract and links blocks per scenario, site grid imports, and ``supply[j, t]`` expressions."""
-    case, n = problem.case, problem.n_periods
-    m = pyo.ConcreteModel("coordinator")
-    m.T = pyo.Set(initialize=range(n), ordered=True)
-    m.W = pyo.Set(initialize=range(problem.n_scenarios), ordered=True)
-    m.J = pyo.Set(initialize=range(problem.n_sub), ordered=True)
-    zones = zones_of(case)
-    m.Z = pyo.Set(initialize=list(zones), ordered=True)
-    bounds = zone_bounds_kw(problem)
-    lim = {j: problem.grid_limit_kw(*problem.site_scenario(j)) for j in range(problem.n_sub)}
-    m.grid_kw = pyo.Var(m.J, m.T, bounds=lambda m, j, t: (-lim[j], lim[j]))
-    m.day_ahead_kw = pyo.Var(m.Z, m.T, bounds=lambda m, z, t: (0.0, bounds[z]))
-    m.scen = pyo.Block(m.W)
-    N = problem.n_sites
-    for w in m.W:
-        b = m.scen[w]
-        d = problem.data[w]
-        b.links = pyo.Block()
-        build_links_block(b.links, case.links, case.site_names, n)
-        b.contract = pyo.Block()
-        build_contract_block(b.contract, case, zones, bounds, {"p0": d["p0"], "p1": d["p1"], "p2": d["p2"]},
-                             lambda s, t, w=w: m.grid_kw[w * N + case.site_names.index(s), t])
-        b.nonant = pyo.Constraint(m.Z, m.T, rule=lambda b, z, t: b.contract.day_ahead_kw[z, t] == m.day_ahead_kw[z, t])
-    names = case.site_names
-    m.supply_kw = pyo.Expression(
-        m.J, m.T, rule=lambda m, j, t: m.grid_kw[j, t] + m.scen[j // N].links.link_in_kw[names[j % N], t])
-    m.cost_eur = pyo.Expression(expr=sum(float(problem.probabilities[w]) * m.scen[w].contract.cost_eur for w in m.W))
-    return m
-
-
-class Coordinator:
-    """The coordinator's LPs: Lagrangian (given prices) and supply (given site supplies)."""
-
-    def __init__(self, problem: CoupledProblem):
-        self.problem = problem
-        self._lag = None
-        self._sup = None
-
-    def solve_prices(self, lam: np.ndarray) -> tuple[float, np.ndarray, dict]:
-        """min cost - kappa * sum_j prob_j sum_t lam[j,t] supply[j,t]; (value, supply (n_sub, T), plan)."""
-        p = self.problem
-        if self._lag is None:
-            m = build_coordinator(p)
-            m.lam = pyo.Param(m.J, m.T, initialize=0.0, mutable=True)
-            prob = {j: p.probability(j) for j in m.J}
-            m.obj = pyo.Objective(expr=m.cost_eur - p.kappa * sum(prob[j] * m.lam[j, t] * m.supply_kw[j, t]
-                                                                   for j in m.J for t in m.T))
-            m.opt = _solver()
-            self._lag = m
-        m = self._lag
-        for j in m.J:
-            for t in m.T:
-                m.lam[j, t] = float(lam[j, t])
-        res = m.opt.solve(m)
-        res.solution_loader.load_vars()
-        value = float(res.best_feasible_objective)
-        supply = np.array([[pyo.value(m.supply_kw[j, t]) for t in m.T] for j in m.J])
-        return value, supply, {"cost_eur": float(pyo.value(m.cost_eur))}
-
-    def solve_supply(self, supply_kw: np.ndarray, penalty_eur_per_mwh: float):
-        """Cheapest contract and links meeting given supplies (elastic with a penalty): (cost, duals
-        in EUR/MWh per unit of probability (n_sub, T), shortfall kW, day-ahead (Z, T))."""
-        p = self.problem
-        if self._sup is None:
-            m = build_coordinator(p)
-            m.target = pyo.Param(m.J, m.T, initialize=0.0, mutable=True)
-            m.short = pyo.Var(m.J, m.T, bounds=(0.0, None))
-            m.excess = pyo.Var(m.J, m.T, bounds=(0.0, None))
-            m.pin = pyo.Constraint(m.J, m.T, rule=lambda m, j, t: m.supply_kw[j, t] + m.short[j, t] - m.excess[j, t]
-                                   == m.target[j, t])
-            prob = {j: p.probability(j) for j in m.J}
-            m.obj = pyo.Objective(expr=m.cost_eur + p.kappa * penalty_eur_per_mwh
-                                  * sum(prob[j] * (m.short[j, t] + m.excess[j, t]) for j in m.J for t in m.T))
-            m.opt = _solver()
-            self._sup = m
-        m = self._sup
-        for j in m.J:
-            for t in m.T:
-                m.target[j, t] = float(supply_kw[j, t])
-        res = m.opt.solve(m)
-        res.solution_loader.load_vars()
-        duals = m.opt.get_duals([m.pin[j, t] for j in m.J for t in m.T])
-        lam = np.array([[duals[m.pin[j, t]] / (p.kappa * p.probability(j)) for t in m.T] for j in m.J])
-        short = float(sum(m.short[j, t].value + m.excess[j, t].value for j in m.J for t in m.T))
-        da = np.array([[m.day_ahead_kw[z, t].value for t in m.T] for z in m.Z])
-        return float(pyo.value(m.cost_eur)), lam, short, da

@@ -18,7 +18,8 @@ from planner.dayahead.plan import plan
 from planner.dayahead.plots import plot_bounds
 from planner.decomposition.generator import generate_case
 from planner.decomposition.recovery import lp_prices
-from planner.decomposition.subproblems import Coordinator, CoupledProblem, SiteSubproblem
+from planner.decomposition.coordinator import Coordinator
+from planner.decomposition.subproblems import CoupledProblem, SiteSubproblem
 from planner.results import relative_gap
 from planner.solvers.highs import appsi_highs, relax_binaries
 from planner.stochastic.ef import solve_ef
@@ -87,7 +88,7 @@ def test_lshaped_reaches_the_monolithic_lp_and_its_prices_are_dual_optimal(small
     relaxed = 0.0
     for j in range(problem.n_sub):
         sub = SiteSubproblem(problem, j)
-        relax_binaries(sub._price())
+        relax_binaries(sub.price_model)
         relaxed += sub.solve_price(r.prices[j]).value
     assert relaxed + coord >= r.lower_bound - 1e-5 * abs(lp_opt)
     assert relaxed + coord <= lp_opt + 1e-5 * abs(lp_opt)

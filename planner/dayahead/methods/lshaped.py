@@ -55,7 +55,7 @@ def common_schedule(problem, prices: np.ndarray, expected_day: dict, *, mip_gap:
     for i, site in enumerate(case.sites):
         sub = SiteSubproblem(expected, i, mip_gap=mip_gap, time_limit=time_limit)
         sol = sub.solve_price(mean_prices[i])
-        names = [v.name.split(".", 1)[1] for v in sub._price().binaries]
+        names = [v.name.split(".", 1)[1] for v in sub.price_model.binaries]
         for name, value in zip(names, sol.schedule):
             fixed[f"site[{site.name}].{name}"] = int(value)
     return fixed

@@ -1,12 +1,10 @@
-"""The case generator and the energy-community sharing rules."""
+"""The seeded case generator (planner.decomposition.generator)."""
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from planner.case import case_to_dict
-from planner.decomposition.baselines import _split, community_flows, compare_sharing_rules
 from planner.decomposition.generator import generate_case
 
 
@@ -35,26 +33,3 @@ def test_generator_is_seeded_valid_and_sparse():
     assert max(len(s.lines) for s in generate_case(6, 1, max_lines_per_site=1).sites) == 1
     with pytest.raises(ValueError, match="n_sites"):
         generate_case(0)
-
-
-def test_sharing_rules_by_hand():
-    d = np.array([2.0, 4.0])
-    assert np.allclose(_split(3.0, d, "proportional"), [1.0, 2.0])
-    assert np.allclose(_split(9.0, d, "proportional"), [2.0, 4.0])
-    assert np.allclose(_split(5.0, d, "first_come"), [2.0, 3.0])
-    assert np.allclose(_split(5.0, np.array([1.0, 4.0, 4.0]), "equal"), [1.0, 2.0, 2.0])
-    with pytest.raises(ValueError, match="rule"):
-        _split(1.0, d, "lottery")
-
-
-@pytest.mark.slow
-def test_optimised_exchange_never_loses_to_a_rule():
-    from planner.decomposition.base import deterministic_day
-    from twostage_fixtures import simple_test_scenarios
-
-    case = generate_case(3, 4, max_lines_per_site=1)
-    scen = deterministic_day(simple_test_scenarios(case, 3, 0))
-    table = compare_sharing_rules(case, scen, mip_gap=1e-2, time_limit=5.0)
-    best = table.loc["optimised_exchange", "expected_cost_eur"]
-    for rule in ("no_sharing", "first_come", "proportional", "equal"):
-        assert table.loc[rule, "expected_cost_eur"] >= best - 1e-6 * abs(best)
