@@ -22,23 +22,25 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 # benchmarks/scenarios.py would shadow the scenarios package: put the project root first
 sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "benchmarks"]
+
+from planner.case import load_case  # noqa: E402  (after the path fix above)
+from planner.sizing.inputs import build_scenarios, representative_days  # noqa: E402
+from planner.sizing.methods import METHODS  # noqa: E402
+from planner.sizing.methods.ef import solve_ef  # noqa: E402
+from planner.sizing.model import SizingOptions  # noqa: E402
+from planner.sizing.run import run_sizing  # noqa: E402
+
 OUT = ROOT / "output" / "benchmarks"
 
 
 def _case():
-    from planner.case import load_case
-
     return load_case(ROOT / "data" / "cases" / "default.toml")
 
 
-def bench_days(site="electroplating", integer=False, seed=3):
-    from planner.sizing.inputs import build_scenarios, representative_days
-    from planner.sizing.model import SizingOptions
-    from planner.sizing.solve import solve_ef
-
+def bench_days(site="electroplating", integer=False, random_state=3):
     case = _case()
     case = case.replace(sites=[case.site(site)], links=[])
-    frame = build_scenarios(case, 1, random_state=seed).frames[0]
+    frame = build_scenarios(case, 1, random_state=random_state).frames[0]
     # one year of operation (one block) standing for the whole horizon's economics
     options = SizingOptions(years=case.economics.horizon_years, years_per_block=case.economics.horizon_years,
                             integer=integer)
@@ -59,8 +61,6 @@ def bench_days(site="electroplating", integer=False, seed=3):
 
 def bench_gap(years=20, days=16, scenarios=10, method="ef", years_per_block=5, sites=None, gap=0.01,
               time_limit=None, ph_iterations=20):
-    from planner.sizing import run_sizing
-
     case = _case()
     if sites is not None:
         keep = case.sites[:sites]
@@ -93,7 +93,7 @@ def main(argv=None):
     p.add_argument("--days", type=int, default=16)
     p.add_argument("--scenarios", type=int, default=10)
     p.add_argument("--years-per-block", type=int, default=5)
-    p.add_argument("--method", default="ef", choices=("ef", "ph", "decomposed"))
+    p.add_argument("--method", default="ef", choices=sorted(METHODS))
     p.add_argument("--integer", action="store_true", help="days: keep integer module counts")
     p.add_argument("--time-limit", type=float, default=None)
     p.add_argument("--gap", type=float, default=0.01, help="target relative gap (default 1 %%)")

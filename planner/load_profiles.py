@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from planner.data_sources import load_kw_for_periods
 from scenarios.history import french_public_holidays
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -106,7 +107,10 @@ def shape(profile: str, day, period_minutes: float, n_periods: int) -> np.ndarra
 
 
 def base_load_kw(base_load, day, period_minutes: float, n_periods: int) -> np.ndarray:
-    """Base load of a site per period (kW): explicit values, or mean_kw times its shape."""
+    """Base load of a site per period (kW): explicit values, the metered readings of the periods from
+    local midnight of ``day`` (``base_load.source``, energy-conserving), or mean_kw times its shape."""
     if base_load.values_kw is not None:
         return np.asarray(base_load.values_kw, dtype=float)
+    if base_load.source is not None:
+        return load_kw_for_periods(base_load.source, day, period_minutes, n_periods)
     return base_load.mean_kw * shape(base_load.profile, day, period_minutes, n_periods)

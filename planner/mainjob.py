@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
@@ -17,10 +18,15 @@ from planner.dayahead.methods import METHODS
 from planner.dayahead.plan import plan
 from planner.dayahead.plots import PLAN_FIGURES
 from planner.dayahead.study import study
-from planner.report.figures import plot_fan
+from planner.decomposition import deterministic_day, plot_bounds, run_decomposition
 from planner.policy.compare import run_policy
 from planner.policy.fixed_schedule import FixedSchedule
 from planner.report import Report
+from planner.report.figures import plot_fan
+from planner.scenario_inputs import case_scenarios
+from planner.sizing import run_sizing
+from planner.sizing.results import plot_npv_breakdown, plot_sensitivity, plot_sizes, plot_soh
+from scenarios.reduction import fast_forward_selection
 
 
 def _site_variables(case, prefix):
@@ -35,9 +41,6 @@ def _site_variables(case, prefix):
 
 def scenarios_stage(case, report: Report, n_scenarios: int = 200, seed: int = 0, n_reduced: int = 20):
     """Sample the case's scenarios, plot fans, reduce them and report the reduction's distance."""
-    from planner.scenario_inputs import case_scenarios
-    from scenarios.reduction import fast_forward_selection
-
     section = report.section("Scenarios: prices, PV and wind")
     start = time.perf_counter()
     full = case_scenarios(case, n_scenarios=n_scenarios, seed=seed)
@@ -102,8 +105,9 @@ def plan_stage(case, report: Report, n_scenarios: int = 20, method: str = "ef", 
         if isinstance(note, str) and note.startswith("stochastic measures not computed"):
             section.paragraphs.append(note)
     if result.measures:
-        m = pd.Series(result.measures, name="EUR").to_frame()
-        report.add_table(section, "Stochastic-programming measures (EV, EEV, VSS, WS, EVPI)", m, "plan_measures")
+        report.add_table(section, "Stochastic-programming measures (EUR), each with the range its solves' bounds "
+                         "certify, rounded to that range's resolution", measures_table(result.measures),
+                         "plan_measures")
     if result.day_ahead is not None:
         report.add_table(section, "Day-ahead purchase per period (kW)", result.day_ahead.round(1), "plan_day_ahead")
     for stem, caption, draw in PLAN_FIGURES:
@@ -166,13 +170,10 @@ def sizing_stage(case, report: Report, years: int | None = None, days: int = 4, 
                  sensitivity: bool = False, quick: bool = False, gap: float = 1e-3):
     """Microgrid sizing with ageing: sizes, NPV breakdown, LCOE, state of health, bounds (``gap``: the
     target relative gap)."""
-    import matplotlib.pyplot as plt
 
-    from planner.sizing import run_sizing
-    from planner.sizing.results import plot_npv_breakdown, plot_sensitivity, plot_sizes, plot_soh
 
     section = report.section("Microgrid sizing with ageing")
-    result = run_sizing(case, years=years, days=days, n_scenarios=n_scenarios, method=method, seed=seed,
+    result = run_sizing(case, years=years, days=days, n_scenarios=n_scenarios, method=method, random_state=seed,
                         progress=True, output_dir=report.output_dir / "sizing", years_per_block=years_per_block,
                         time_limit=time_limit, sensitivity=sensitivity, mip_rel_gap=gap)
     section.paragraphs.append(
@@ -203,20 +204,16 @@ def sizing_stage(case, report: Report, years: int | None = None, days: int = 4, 
     return result
 
 
-def decomposition_stage(case, report: Report, method: str = "price", n_scenarios: int = 1, np: int = 1,
+def decomposition_stage(case, report: Report, method: str = "price", n_scenarios: int = 1, n_ranks: int = 1,
                         max_iterations: int = 10, time_limit: float | None = 120.0, seed: int | None = None,
                         site_time_limit: float = 5.0, quick: bool = False):
     """Decomposition across sites: bounds per iteration, feasible plan, gain over sharing rules."""
-    from planner.decomposition import run_decomposition
-    from planner.decomposition.base import deterministic_day, plot_bounds
-    from planner.scenario_inputs import case_scenarios
-
     seed = case.scenarios.seed if seed is None else seed
     scen = case_scenarios(case, max(n_scenarios, 1), seed)
     if n_scenarios <= 1:
         scen = deterministic_day(scen)
     section = report.section(f"Decomposition across sites ({method})")
-    result = run_decomposition(case, method=method, scenarios=scen, np=np, max_iterations=max_iterations,
+    result = run_decomposition(case, method=method, scenarios=scen, n_ranks=n_ranks, max_iterations=max_iterations,
                                time_limit=time_limit, site_time_limit=site_time_limit, progress=True)
     section.paragraphs.append(
         f"{'Deterministic day' if scen.n_scenarios == 1 else f'{scen.n_scenarios} scenarios'}, "
@@ -270,14 +267,132 @@ def run_main_job(case, output_dir: Path, quick: bool = False) -> Path:
     # them; the main job reports the plan's bounds only, to stay within a few minutes.
     plan_result = timed("day-ahead plan", plan_stage, case, report, n_scenarios=2 if quick else 5,
                         random_state=seed, measures=False, quick=quick, time_limit=20 if quick else 60)
-    timed("battery policy", policy_stage, case, report, iterations=20 if quick else 500,
+    policy_result = timed("battery policy", policy_stage, case, report, iterations=20 if quick else 500,
           simulations=20 if quick else 100, random_state=seed, plan_result=plan_result, quick=quick)
     # sizing over the full horizon is the heaviest stage: a small configuration with a time limit
     # (its bounds and gap are reported); `planner size` runs larger ones
-    timed("sizing", sizing_stage, case, report, years=4 if quick else None, days=2 if quick else 3,
+    sizing_result = timed("sizing", sizing_stage, case, report, years=4 if quick else None, days=2 if quick else 3,
           n_scenarios=2, years_per_block=2 if quick else 10, time_limit=30 if quick else 100)
-    timed("decomposition", decomposition_stage, case, report, method="price",
+    decomposition_result = timed("decomposition", decomposition_stage, case, report, method="price",
           max_iterations=2 if quick else 6, time_limit=40 if quick else 90, site_time_limit=3 if quick else 5)
+    executive_summary(report, case, plan_result=plan_result, policy_result=policy_result,
+                      sizing_result=sizing_result, decomposition_result=decomposition_result)
     summary = report.section("Run times")
     report.add_table(summary, "Seconds per stage", pd.Series(timings, name="seconds").round(1).to_frame(), "timings")
     return report.write()
+
+
+# ------------------------------------------------------------------------------------------------
+# The one-screen summary at the top of the report, and numbers shown no finer than their bounds
+# ------------------------------------------------------------------------------------------------
+def resolution(lower: float, upper: float) -> float:
+    """The rounding step of a value known only within [lower, upper]: the power of ten of the width."""
+    width = abs(upper - lower)
+    if not np.isfinite(width):
+        return np.inf
+    return 10.0 ** np.floor(np.log10(width)) if width > 1e-9 else 0.01
+
+
+def rounded(value: float, step: float) -> str:
+    """``value`` rounded to ``step`` (thousands separated, no decimals finer than the step)."""
+    if not np.isfinite(step):
+        return "unknown"
+    decimals = max(0, int(-np.floor(np.log10(step))))
+    return f"{round(value / step) * step:,.{decimals}f}"
+
+
+def measure_ranges(measures: dict) -> dict:
+    """(value, lower, upper) of EV, EEV, RP, WS, VSS, EVPI from the values and their solves' bounds:
+    each MIP value is an upper bound and its ``*_bound`` a lower bound, so VSS = EEV - RP lies in
+    [EEV_bound - RP, EEV - RP_bound] and EVPI = RP - WS in [RP_bound - WS, RP - WS_bound]."""
+    lo = {k: measures.get(f"{k}_bound", measures.get(k)) for k in ("EV", "EEV", "RP", "WS")}
+    out = {k: (measures[k], lo[k], measures[k]) for k in ("EV", "EEV", "RP", "WS") if k in measures}
+    if {"EEV", "RP"} <= set(measures):
+        out["VSS"] = (measures["EEV"] - measures["RP"], lo["EEV"] - measures["RP"], measures["EEV"] - lo["RP"])
+    if {"RP", "WS"} <= set(measures):
+        out["EVPI"] = (measures["RP"] - measures["WS"], lo["RP"] - measures["WS"], measures["RP"] - lo["WS"])
+    return out
+
+
+def measures_table(measures: dict) -> pd.DataFrame:
+    """Value, certified lower and upper end of each measure, as text rounded to the range's resolution."""
+    rows = {}
+    for name, (value, lower, upper) in measure_ranges(measures).items():
+        step = resolution(lower, upper)
+        rows[name] = {"value_eur": rounded(value, step), "lower_eur": rounded(lower, step),
+                      "upper_eur": rounded(upper, step)}
+    return pd.DataFrame(rows).T
+
+
+def hourly_purchases_table(day_ahead: pd.DataFrame, period_hours: float) -> pd.DataFrame:
+    """Day-ahead purchase per hour (MWh), all zones together, as rows of 12 hours."""
+    energy_mwh = day_ahead.sum(axis=1).to_numpy() * period_hours / 1000.0
+    hours = np.arange(len(energy_mwh)) * period_hours
+    per_hour = pd.Series(energy_mwh).groupby(np.floor(hours).astype(int)).sum()
+    rows = {}
+    for start in range(0, len(per_hour), 12):
+        chunk = per_hour.iloc[start:start + 12]
+        rows[f"hours {chunk.index[0]:02d}-{chunk.index[-1]:02d}"] = [f"{v:.1f}" for v in chunk]
+    return pd.DataFrame.from_dict(rows, orient="index", columns=[f"+{k}" for k in range(12)][: len(per_hour.iloc[:12])])
+
+
+def installation_lines(sizes: pd.DataFrame) -> list[str]:
+    """What sizing installs beyond the existing equipment, one line per site."""
+    lines = []
+    for site, row in sizes.iterrows():
+        parts = []
+        if row.get("pv_new_kwp", 0) > 0.5:
+            parts.append(f"{row['pv_new_kwp']:,.0f} kWp of PV ({int(row.get('pv_modules_new', 0)):,} modules)")
+        if row.get("turbines_new", 0) > 0:
+            parts.append(f"{int(row['turbines_new'])} x {row.get('turbine_type', 'turbine')} ({row['wind_new_kw']:,.0f} kW)")
+        if row.get("battery_new_kwh", 0) > 0.5:
+            parts.append(f"a {row['battery_new_kwh']:,.0f} kWh / {row.get('battery_new_kw', 0):,.0f} kW battery")
+        if row.get("generator_new_kw", 0) > 0.5:
+            parts.append(f"a {row['generator_new_kw']:,.0f} kW generator")
+        lines.append(f"{site}: " + (", ".join(parts) if parts else "nothing new"))
+    return lines
+
+
+def executive_summary(report: Report, case, plan_result=None, policy_result=None, sizing_result=None,
+                      decomposition_result=None, rel_gap_target: float = 0.01):
+    """The report's first section: what to buy per hour, what to install, the expected cost with its
+    certified interval, and the caveats that apply (gaps above target, measures not computed)."""
+    section = report.section("Summary")
+    report.sections.insert(0, report.sections.pop())
+    caveats = []
+    if plan_result is not None:
+        lb, ub = plan_result.lower_bound, plan_result.upper_bound
+        step = resolution(lb, ub)
+        section.paragraphs.append(
+            f"Expected cost of the day {case.scenarios.day}: {rounded(ub, step)} EUR for the plan below; no plan "
+            f"can cost less than {rounded(lb, step)} EUR in expectation over the {plan_result.n_scenarios} scenarios "
+            f"(certified gap {100 * plan_result.gap:.2g} %).")
+        if plan_result.day_ahead is not None:
+            report.add_table(section, "Buy day-ahead (MWh per hour, all sites)",
+                             hourly_purchases_table(plan_result.day_ahead, case.period_hours), "summary_day_ahead")
+        if plan_result.gap > rel_gap_target:
+            caveats.append(f"the day-ahead plan stopped at a {100 * plan_result.gap:.2g} % gap (time limit): its cost "
+                           f"may be up to {rounded(ub - lb, step)} EUR above the best possible")
+        if plan_result.n_scenarios < 20:
+            caveats.append(f"the plan rests on {plan_result.n_scenarios} scenarios; the scenario-tree study "
+                           "(planner study) shows how much the decision moves with more")
+        if not plan_result.measures:
+            caveats.append("VSS and EVPI were not computed in this run (planner plan computes them)")
+    if sizing_result is not None:
+        section.paragraphs.append("Install: " + "; ".join(installation_lines(sizing_result.sizes)) + ".")
+        step = resolution(sizing_result.lower_bound_eur, sizing_result.upper_bound_eur)
+        section.paragraphs.append(
+            f"Net present cost over the sizing horizon: {rounded(sizing_result.upper_bound_eur, step)} EUR (lower "
+            f"bound {rounded(sizing_result.lower_bound_eur, step)} EUR, gap {100 * sizing_result.gap:.2g} %); "
+            f"subscribed power {sizing_result.subscribed_power_kw:,.0f} kW.")
+        if sizing_result.gap > rel_gap_target:
+            caveats.append(f"the sizing stopped at a {100 * sizing_result.gap:.2g} % gap: other sizes may be cheaper "
+                           "by up to that share")
+    if policy_result is not None and policy_result.gap > rel_gap_target:
+        caveats.append(f"the battery policy (SDDP) stopped at a {100 * policy_result.gap:.2g} % gap between its lower "
+                       "bound and its simulated cost")
+    if decomposition_result is not None and decomposition_result.gap > rel_gap_target:
+        caveats.append(f"the decomposition across sites stopped at a {100 * decomposition_result.gap:.2g} % gap")
+    section.paragraphs.append("Caveats: " + ("; ".join(caveats) if caveats else "none beyond the model's "
+                                                                                  "assumptions") + ".")
+    return section

@@ -24,7 +24,7 @@ CHEMISTRY_MODELS = {
 
 def blast_model(chemistry: str):
     """A fresh BLAST-Lite cell model for the case's chemistry ('lfp', 'nmc', 'nca')."""
-    import blast.models as models
+    import blast.models as models  # BLAST-Lite takes ~1.5 s to import: only the replay needs it
 
     if chemistry not in CHEMISTRY_MODELS:
         raise ValueError(f"chemistry must be one of {sorted(CHEMISTRY_MODELS)}; got {chemistry!r}")

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from planner.ageing.blast_replay import full_cycles, recalibrate_from_dispatch, replay_soc, soc_year_from_dispatch
+from planner.sizing.run import run_sizing
 
 
 def _with_battery_coefficients(case, site_name: str, calendar: float, cycle: float):
@@ -37,8 +38,6 @@ def recalibrate_sizing(case, site_name: str, rounds: int = 4, tolerance: float =
     model's (same dispatch, no replacement); stop when they differ by less than ``tolerance``, else refit
     the coefficients on the replay and size again.
     """
-    from planner.sizing import run_sizing
-
     site = case.site(site_name)
     if site.microgrid.battery is None:
         raise ValueError(f"site {site_name!r} has no battery to check")

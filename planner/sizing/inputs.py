@@ -11,6 +11,7 @@ speed from ``scenarios.wind.WindModel`` passed through each candidate turbine's 
 
 from __future__ import annotations
 
+import difflib
 import json
 import warnings
 from dataclasses import dataclass, field
@@ -19,6 +20,16 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pvlib
+
+from planner.load_profiles import day_type, shape_table
+from planner.stochastic.names import scenario_names_creator
+from scenarios.calibration import read_france_capacity_factors, read_ouessant
+from scenarios.history import load_entsoe_fr
+from scenarios.price import DayAheadPriceModel
+from scenarios.pv import FRANCE_PV_SITE, PVModel
+from scenarios.representative_days import select_representative_days
+from scenarios.wind import WindModel
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
@@ -35,8 +46,6 @@ FIT_END = "2021-12-31"
 # ------------------------------------------------------------------------------------------------
 @lru_cache(maxsize=1)
 def _cec_modules() -> pd.DataFrame:
-    import pvlib
-
     return pvlib.pvsystem.retrieve_sam("CECMod").T
 
 
@@ -45,8 +54,6 @@ def pv_module(name: str | None) -> dict:
     name = name or DEFAULT_PV_MODULE
     table = _cec_modules()
     if name not in table.index:
-        import difflib
-
         close = difflib.get_close_matches(name, list(table.index), n=3, cutoff=0.5)
         raise ValueError(f"sizing.pv_module = {name!r}: not in pvlib's CEC module database"
                          + (f"; close matches: {close}" if close else ""))
@@ -78,10 +85,6 @@ def fitted_models(parameters: str = "data/calibrated", shared_data: str | None =
     national capacity factor 2015 (inverted through a representative French system); wind speed on
     Ouessant 2016 (10 m) re-levelled to France's onshore capacity factor 2015.
     """
-    from scenarios.price import DayAheadPriceModel
-    from scenarios.pv import FRANCE_PV_SITE, PVModel
-    from scenarios.wind import WindModel
-
     folder = Path(parameters)
     if not folder.is_absolute():
         folder = PROJECT_ROOT / folder
@@ -104,13 +107,9 @@ def fitted_models(parameters: str = "data/calibrated", shared_data: str | None =
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if "price" not in out:
-            from scenarios.history import load_entsoe_fr
-
             history = load_entsoe_fr(data / "prices" / "entsoe_FR_2015_2023.csv")
             out["price"] = DayAheadPriceModel(fit_end=FIT_END).fit(history)
         if "pv" not in out or "wind" not in out:
-            from scenarios.renewables import read_france_capacity_factors, read_ouessant
-
             cf = read_france_capacity_factors(data, 2015)
             if "pv" not in out:
                 out["pv"] = PVModel().fit(cf["PHOT"].rename("pv_kw_per_kwp"), history_site=FRANCE_PV_SITE).to_json()
@@ -141,8 +140,6 @@ def lines_average_power_kw(site) -> float:
 
 def year_base_load_kw(site, year: int = CALENDAR_YEAR) -> np.ndarray:
     """Hourly base load of a site over a calendar year (its measured shape by day type)."""
-    from planner.load_profiles import _shapes, day_type
-
     bl = site.base_load
     days = pd.date_range(f"{year}-01-01", f"{year}-12-31", freq="D")
     if bl.values_kw is not None:
@@ -150,7 +147,7 @@ def year_base_load_kw(site, year: int = CALENDAR_YEAR) -> np.ndarray:
         return np.resize(values, 24 * len(days))
     if bl.profile == "flat":
         return np.full(24 * len(days), float(bl.mean_kw))
-    table = _shapes()
+    table = shape_table()
     sub = table[table.profile == bl.profile]
     hourly = {}
     for dt_name, g in sub.groupby("day_type"):
@@ -196,9 +193,6 @@ def build_scenarios(case, n_scenarios: int, random_state=0, price_level_factor: 
     level becomes that value times the drawn year's mean over the 2015-2021 average). PV and wind are
     sampled in UTC and shifted by one hour to local winter time (the price calendar).
     """
-    from scenarios.pv import PVModel
-    from scenarios.wind import WindModel
-
     if int(n_scenarios) != n_scenarios or n_scenarios < 1:
         raise ValueError(f"n_scenarios must be a positive integer; got {n_scenarios}")
     n = int(n_scenarios)
@@ -240,7 +234,7 @@ def build_scenarios(case, n_scenarios: int, random_state=0, price_level_factor: 
                     cols[f"wind_kw_per_turbine:{s.name}:{t}"] = WindModel(t, hub_height_m=wind_models[s.name].hub_height_m).power_kw(speed)
                 cols[f"load_kw:{s.name}"] = loads[s.name]
             frames.append(pd.DataFrame(cols, index=pd.date_range(start, periods=8760, freq="h")))
-    return SizingScenarios(frames, np.full(n, 1.0 / n), tuple(f"scen{k}" for k in range(n)), levels,
+    return SizingScenarios(frames, np.full(n, 1.0 / n), tuple(scenario_names_creator(n)), levels,
                            {"random_state": random_state, "price_level_factor": price_level_factor})
 
 
@@ -278,8 +272,6 @@ def representative_days(frame: pd.DataFrame, n_days: int | None) -> DayTable:
     highest price, the highest total demand, the lowest PV and wind days); ``None`` = full year."""
     if n_days is None or n_days >= len(frame) // 24:
         return full_year(frame)
-    from scenarios.representative_days import select_representative_days
-
     data = frame.copy()
     load_cols = [c for c in data.columns if c.startswith("load_kw:")]
     pv_cols = [c for c in data.columns if c.startswith("pv_kw_per_kwp:")]
@@ -295,3 +287,23 @@ def representative_days(frame: pd.DataFrame, n_days: int | None) -> DayTable:
     np.add.at(month_days, (months, rep.day_to_cluster.to_numpy()), 1.0)
     return DayTable(values, np.asarray(rep.weights, dtype=float), month_days, rep.error,
                     rep.day_to_cluster.to_numpy().astype(int))
+
+
+def prepare_days(case, days, n_scenarios, random_state=0, price_level_factor=1.0, shared_data=None):
+    """Scenario years and their representative days: (day tables, probabilities, names, scenarios)."""
+    scen = build_scenarios(case, n_scenarios, random_state=random_state, price_level_factor=price_level_factor,
+                           shared_data=shared_data)
+    tables = [representative_days(frame, days) for frame in scen.frames]
+    return tables, scen.probabilities, scen.names, scen
+
+
+def average_day_table(tables, probabilities, n_days: int | None) -> DayTable:
+    """The expected-value year: each scenario's year rebuilt from its typical days (every calendar day
+    replaced by the typical day standing for it), averaged hour by hour with the probabilities, and
+    reduced to ``n_days`` representative days (``None``: the full year)."""
+    weights = np.asarray(probabilities, dtype=float)
+    columns = list(tables[0].values)
+    mean = {c: sum(p * np.asarray(t.values[c])[t.day_of_year].reshape(-1) for p, t in zip(weights, tables))
+            / weights.sum() for c in columns}
+    index = pd.date_range(f"{CALENDAR_YEAR}-01-01", periods=len(tables[0].day_of_year) * 24, freq="h")
+    return representative_days(pd.DataFrame(mean, index=index), n_days)

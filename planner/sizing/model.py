@@ -11,15 +11,20 @@ Ageing stays linear in the decisions:
   the start of year y, at a cost ``c(y) * E`` that declines over time; without replacement the battery
   must not cross the end-of-life threshold (``end[y - 1] >= eol * E``, also in the last year).
   The replacements are modelled as a choice of battery lives (a path through the years, see
-  ``_build_battery_lives``): each life carries its own capacity and share of the throughput, so in the
-  LP relaxation a fractional replacement is a fraction of a whole new battery, not a cheap partial
-  refresh of the old one, and lives that calendar fade alone would take below end of life are left out.
+  ``planner.ageing.lives.build_battery_lives``): each life carries its own capacity and share of the
+  throughput, so in the LP relaxation a fractional replacement is a fraction of a whole new battery, not
+  a cheap partial refresh of the old one, and lives that calendar fade alone would take below end of
+  life are left out.
 Operation: per site and hour, grid exchange within the connection, renewables used <= available,
 battery, generator (continuous dispatch: minimum load and start-ups are ignored over the long horizon),
 links with losses, global purchases at p0 and resale at p2 (= p0 minus the contract's mean resale
 discount and fee), energy charge f2 on imports, monthly overrun charge f3 on each month's peak above
 threshold x P (a typical day constrains the peak of every month whose days it stands for), demand charge
 f1 x P per billing period. Demand = base load + the lines' average power (``include_lines=False``).
+The battery's state-of-charge change, the links' inflow and the site balance are the physics of
+``planner.blocks`` (``BatteryParameters.soc_change_kwh``, ``link_in_kw``, ``site_supply_kw``); the
+blocks themselves are not used as they are: here sizes are variables, typical days are cyclic and the
+generator has no unit commitment.
 """
 
 from __future__ import annotations
@@ -30,12 +35,20 @@ from dataclasses import dataclass
 import numpy as np
 import pyomo.environ as pyo
 
+from planner.ageing.lives import build_battery_lives
+from planner.blocks.battery import battery_parameters
+from planner.blocks.links import link_in_kw
+from planner.blocks.site import site_supply_kw
 from planner.case import Battery
-from planner.sizing import economics as eco
+import planner.sizing.economics as eco
 from planner.sizing.inputs import DayTable, candidate_turbines, pv_module
+from planner.stochastic.names import scenario_names_creator
+from scenarios.wind import power_curve
 
 DEFAULT_FUEL_EUR_PER_MWH = 95.0
 OBJECTIVE_SCALE = 1e-3  # the solver sees kEUR (better scaled); results are reported in EUR
+HOURS_PER_DAY = 24
+PERIOD_HOURS = 1.0  # hourly typical days
 
 
 @dataclass(frozen=True)
@@ -86,8 +99,6 @@ class SiteData:
 
 def site_data(site) -> SiteData:
     """Equipment, candidates and limits of a site from the case."""
-    from scenarios.wind import power_curve
-
     lim = site.sizing
     mg = site.microgrid
     module = pv_module(lim.pv_module if lim is not None else None)
@@ -124,11 +135,14 @@ def site_data(site) -> SiteData:
 # ------------------------------------------------------------------------------------------------
 def build_first_stage(m: pyo.ConcreteModel, case, sites: list[SiteData], options: SizingOptions) -> None:
     """Size variables and their cost (capital, fixed O&M over the horizon, salvage, demand charge)."""
-    e = case.economics
-    Y = options.years
-    r = e.discount_rate
-    annuity = eco.annuity_factor(Y, r)
-    end_df = eco.end_discount_factor(Y, r)
+    add_size_variables(m, sites, options)
+    add_installed_capacities(m)
+    add_first_stage_cost(m, case, options)
+
+
+def add_size_variables(m, sites: list[SiteData], options: SizingOptions) -> None:
+    """What is built per site (PV modules, turbines of at most one type, battery kWh/kW, generator kW)
+    and the subscribed power P."""
     domain = pyo.NonNegativeIntegers if options.integer else pyo.NonNegativeReals
     bdomain = pyo.Binary if options.integer else pyo.UnitInterval
     m.SITES = pyo.Set(initialize=[s.name for s in sites], ordered=True)
@@ -149,6 +163,11 @@ def build_first_stage(m: pyo.ConcreteModel, case, sites: list[SiteData], options
     m.generator_new_kw = pyo.Var(m.SITES, bounds=lambda m, i: (0.0, sd[i].max_generator_kw))
     conn = sum(s.grid_connection_kw for s in sites)
     m.subscribed_kw = pyo.Var(bounds=(0.0, None if math.isinf(conn) else conn))
+
+
+def add_installed_capacities(m) -> None:
+    """New and total (existing + new) capacities per site, in kWp, kW and kWh."""
+    sd = m.site_data
     m.pv_new_kwp = pyo.Expression(m.SITES, rule=lambda m, i: sd[i].module["kwp"] * m.n_pv_modules[i])
     m.wind_new_kw = pyo.Expression(
         m.SITES, rule=lambda m, i: sum(sd[i].turbine_kw[t] * m.n_turbines[i, t] for t in sd[i].turbine_types))
@@ -159,6 +178,14 @@ def build_first_stage(m: pyo.ConcreteModel, case, sites: list[SiteData], options
     m.wind_kw = pyo.Expression(m.SITES, rule=lambda m, i: sum(
         sd[i].turbine_kw[t] * sd[i].turbines_existing[t] for t in sd[i].turbine_types) + m.wind_new_kw[i])
 
+
+def add_first_stage_cost(m, case, options: SizingOptions) -> None:
+    """Capital costs, fixed O&M over the horizon, salvage of PV, wind and generators, demand charge."""
+    e = case.economics
+    Y = options.years
+    r = e.discount_rate
+    annuity = eco.annuity_factor(Y, r)
+    end_df = eco.end_discount_factor(Y, r)
     pv_salv = eco.linear_salvage_fraction(e.pv_lifetime_years, Y, e.salvage) * end_df
     wind_salv = eco.linear_salvage_fraction(e.wind_lifetime_years, Y, e.salvage) * end_df
     gen_salv = eco.linear_salvage_fraction(e.generator_lifetime_years, Y, e.salvage) * end_df
@@ -190,140 +217,190 @@ def first_stage_vars(m) -> list:
 
 
 # ------------------------------------------------------------------------------------------------
-# Second stage: one scenario
+# Second stage: one scenario, one function per constraint family
 # ------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Horizon:
+    """A scenario's years grouped into blocks operated on the same typical days, and their discounting."""
+
+    years: int
+    blocks: list            # years of each block
+    n_days: int             # typical days
+    weights: np.ndarray     # days of the year each typical day stands for
+    block_of: dict          # year -> block
+    df_block: np.ndarray    # discount factor of a block's yearly cash flow (sum over its years)
+    df_start: np.ndarray    # discount factor at the start of each year (replacements)
+    end_df: float           # discount factor at the horizon's end (salvage)
+
+
+def horizon(case, days: DayTable, options: SizingOptions) -> Horizon:
+    """The blocks, typical days and discount factors of a scenario (``case.economics.discount_rate``)."""
+    r = case.economics.discount_rate
+    blocks = options.blocks()
+    df_year = eco.year_discount_factors(options.years, r)
+    return Horizon(years=options.years, blocks=blocks, n_days=days.n_days, weights=days.weights,
+                   block_of={y: k for k, blk in enumerate(blocks) for y in blk},
+                   df_block=np.array([df_year[blk].sum() for blk in blocks]),
+                   df_start=eco.start_discount_factors(options.years, r),
+                   end_df=eco.end_discount_factor(options.years, r))
+
+
 def build_scenario_block(b: pyo.Block, m, case, days: DayTable, options: SizingOptions) -> pyo.Block:
     """Operation and ageing of one scenario over the horizon (years grouped into blocks)."""
-    e = case.economics
-    c = case.contract
-    sd = m.site_data
-    Y = options.years
-    blocks = options.blocks()
-    nb, nd = len(blocks), days.n_days
-    r = e.discount_rate
-    df_year = eco.year_discount_factors(Y, r)
-    df_block = np.array([df_year[blk].sum() for blk in blocks])
-    df_start = eco.start_discount_factors(Y, r)
-    end_df = eco.end_discount_factor(Y, r)
-    pv_rate = e.pv_degradation_per_year if options.ageing else 0.0
-    wind_rate = e.wind_degradation_per_year if options.ageing else 0.0
-    pv_derate = eco.derate_by_block(blocks, pv_rate)
-    wind_derate = eco.derate_by_block(blocks, wind_rate)
-    w = days.weights
-    H = 24
-    T = [(k, d, h) for k in range(nb) for d in range(nd) for h in range(H)]
-    b.B = pyo.Set(initialize=range(nb), ordered=True)
-    b.T = pyo.Set(initialize=T, dimen=3, ordered=True)
-    sites = list(m.SITES)
-    price = days.values["p0_eur_per_mwh"]
-    rs = case.contract.resale
-    resale = price - rs.discount_ratio_mean * np.abs(price) - rs.fee_eur_per_mwh
+    hz = horizon(case, days, options)
+    b.B = pyo.Set(initialize=range(len(hz.blocks)), ordered=True)
+    b.T = pyo.Set(initialize=[(k, d, h) for k in b.B for d in range(hz.n_days) for h in range(HOURS_PER_DAY)],
+                  dimen=3, ordered=True)
+    b.BAT = pyo.Set(initialize=[i for i in m.SITES if m.site_data[i].battery_possible], ordered=True)
+    b.GEN = pyo.Set(initialize=[i for i in m.SITES if m.site_data[i].generator_existing_kw
+                                + m.site_data[i].max_generator_kw > 0], ordered=True)
+    add_sizes_per_block(b, m)
+    add_renewables(b, m, case, days, options)
+    add_battery_operation(b, m)
+    add_battery_ageing(b, m, hz, options)
+    add_generators(b)
+    add_links(b, case)
+    add_site_balance(b, m, case, days)
+    add_contract(b, m, case, days)
+    add_operating_costs(b, m, case, days, hz, options)
+    b.block_of_year = hz.block_of
+    return b
 
-    def grid_bounds(b, i, k, d, h):
-        cap = sd[i].grid_connection_kw
-        return (None, None) if math.isinf(cap) else (-cap, cap)
 
-    b.grid_kw = pyo.Var(m.SITES, b.T, bounds=grid_bounds)
-    b.renewables_kw = pyo.Var(m.SITES, b.T, bounds=(0.0, None))
-    pv_cf = {i: days.values[f"pv_kw_per_kwp:{i}"] for i in sites}
-    wind_cf = {(i, t): days.values[f"wind_kw_per_turbine:{i}:{t}"] for i in sites for t in sd[i].turbine_types}
-    load = {i: days.values[f"load_kw:{i}"] for i in sites}
-
-    # Local copies of the sizes, one per year block, for the hourly limits: each size column then has a
-    # few hundred entries instead of one per hour of every scenario, which keeps the extensive form's
-    # LP relaxation sparse for the interior point method (dense columns made it grow superlinearly
-    # with the number of scenarios). Equalities tie the copies to the first-stage variables.
+def add_sizes_per_block(b, m) -> None:
+    """Local copies of the sizes, one per year block, for the hourly limits: each size column then has
+    a few hundred entries instead of one per hour of every scenario, which keeps the extensive form's
+    LP relaxation sparse for the interior point method (dense columns made it grow superlinearly with
+    the number of scenarios). Equalities tie the copies to the first-stage variables."""
     b.pv_kwp_k = pyo.Var(m.SITES, b.B)
     b.pv_kwp_k_def = pyo.Constraint(m.SITES, b.B, rule=lambda b, i, k: b.pv_kwp_k[i, k] == m.pv_kwp[i])
     b.turbines_k = pyo.Var(m.WT, b.B)
     b.turbines_k_def = pyo.Constraint(m.WT, b.B, rule=lambda b, i, t, k: b.turbines_k[i, t, k] == m.n_turbines[i, t])
+    b.battery_kw_k = pyo.Var(b.BAT, b.B)
+    b.battery_kw_k_def = pyo.Constraint(b.BAT, b.B, rule=lambda b, i, k: b.battery_kw_k[i, k] == m.battery_kw[i])
+    b.generator_kw_k = pyo.Var(b.GEN, b.B)
+    b.generator_kw_k_def = pyo.Constraint(b.GEN, b.B, rule=lambda b, i, k: b.generator_kw_k[i, k] == m.generator_kw[i])
 
-    def ren_rule(b, i, k, d, h):
+
+def add_renewables(b, m, case, days: DayTable, options: SizingOptions) -> None:
+    """Renewables used <= available: PV kWp x capacity factor and turbines x output per turbine, each
+    derated by its yearly degradation (mean over a block's years)."""
+    e = case.economics
+    sd = m.site_data
+    blocks = options.blocks()
+    pv_derate = eco.derate_by_block(blocks, e.pv_degradation_per_year if options.ageing else 0.0)
+    wind_derate = eco.derate_by_block(blocks, e.wind_degradation_per_year if options.ageing else 0.0)
+    pv_cf = {i: days.values[f"pv_kw_per_kwp:{i}"] for i in m.SITES}
+    wind_cf = {(i, t): days.values[f"wind_kw_per_turbine:{i}:{t}"] for i in m.SITES for t in sd[i].turbine_types}
+    b.renewables_kw = pyo.Var(m.SITES, b.T, bounds=(0.0, None))
+
+    def available(b, i, k, d, h):
         avail = pv_derate[k] * pv_cf[i][d, h] * b.pv_kwp_k[i, k]
         for t in sd[i].turbine_types:
             per = wind_derate[k] * wind_cf[i, t][d, h]
             avail = avail + per * (sd[i].turbines_existing[t] + b.turbines_k[i, t, k])
         return b.renewables_kw[i, k, d, h] <= avail
 
-    b.renewables_limit = pyo.Constraint(m.SITES, b.T, rule=ren_rule)
+    b.renewables_limit = pyo.Constraint(m.SITES, b.T, rule=available)
 
-    bat_sites = [i for i in sites if sd[i].battery_possible]
-    gen_sites = [i for i in sites if sd[i].generator_existing_kw + sd[i].max_generator_kw > 0]
-    b.BAT = pyo.Set(initialize=bat_sites, ordered=True)
-    b.GEN = pyo.Set(initialize=gen_sites, ordered=True)
+
+def add_battery_operation(b, m) -> None:
+    """Charge and discharge within the battery's power; state of charge by ``planner.blocks``' battery
+    physics, each typical day cyclic (the hour before 0 is 23)."""
+    physics = {i: battery_parameters(m.site_data[i].battery) for i in b.BAT}
     b.charge_kw = pyo.Var(b.BAT, b.T, bounds=(0.0, None))
     b.discharge_kw = pyo.Var(b.BAT, b.T, bounds=(0.0, None))
     b.soc_kwh = pyo.Var(b.BAT, b.T, bounds=(0.0, None))
-    b.battery_kw_k = pyo.Var(b.BAT, b.B)
-    b.battery_kw_k_def = pyo.Constraint(b.BAT, b.B, rule=lambda b, i, k: b.battery_kw_k[i, k] == m.battery_kw[i])
     b.charge_limit = pyo.Constraint(b.BAT, b.T, rule=lambda b, i, k, d, h: b.charge_kw[i, k, d, h] <= b.battery_kw_k[i, k])
     b.discharge_limit = pyo.Constraint(b.BAT, b.T, rule=lambda b, i, k, d, h: b.discharge_kw[i, k, d, h] <= b.battery_kw_k[i, k])
+    b.soc_balance = pyo.Constraint(b.BAT, b.T, rule=lambda b, i, k, d, h: b.soc_kwh[i, k, d, h]
+                                   == b.soc_kwh[i, k, d, (h - 1) % HOURS_PER_DAY]
+                                   + physics[i].soc_change_kwh(b.charge_kw[i, k, d, h], b.discharge_kw[i, k, d, h],
+                                                               PERIOD_HOURS))
 
-    def soc_rule(b, i, k, d, h):
-        bat = sd[i].battery
-        prev = b.soc_kwh[i, k, d, (h - 1) % H]  # each typical day is cyclic
-        return b.soc_kwh[i, k, d, h] == prev + bat.charge_efficiency * b.charge_kw[i, k, d, h] \
-            - b.discharge_kw[i, k, d, h] / bat.discharge_efficiency
 
-    b.soc_balance = pyo.Constraint(b.BAT, b.T, rule=soc_rule)
-    # ageing of the battery: usable capacity per year
-    b.Y = pyo.Set(initialize=range(Y), ordered=True)
-    b.Y1 = pyo.Set(initialize=range(1, Y), ordered=True)
+def add_battery_ageing(b, m, hz: Horizon, options: SizingOptions) -> None:
+    """Usable capacity per year (battery lives with replacements when ageing, else the installed kWh),
+    each block's capacity the smallest of its years', and the state-of-charge window within it."""
+    sd = m.site_data
+    w, nd = hz.weights, hz.n_days
+    b.Y = pyo.Set(initialize=range(hz.years), ordered=True)
+    b.Y1 = pyo.Set(initialize=range(1, hz.years), ordered=True)
     b.block_capacity_kwh = pyo.Var(b.BAT, b.B, bounds=(0.0, None))
-    block_of = {y: k for k, blk in enumerate(blocks) for y in blk}
-    b.throughput_kwh = pyo.Expression(
-        b.BAT, b.Y, rule=lambda b, i, y: sum(w[d] * b.discharge_kw[i, block_of[y], d, h] for d in range(nd) for h in range(H)))
-    cal = {i: (sd[i].battery.calendar_fade_per_year if options.ageing else 0.0) for i in bat_sites}
-    cyc = {i: (sd[i].battery.cycle_fade_per_cycle if options.ageing else 0.0) for i in bat_sites}
-    eol = {i: sd[i].battery.end_of_life_soh for i in bat_sites}
+    b.throughput_kwh = pyo.Expression(b.BAT, b.Y, rule=lambda b, i, y: sum(
+        w[d] * b.discharge_kw[i, hz.block_of[y], d, h] * PERIOD_HOURS for d in range(nd) for h in range(HOURS_PER_DAY)))
     if options.ageing:
-        _build_battery_lives(m, b, bat_sites, sd, cal, cyc, eol, Y, options.integer)
+        bat = {i: sd[i].battery for i in b.BAT}
+        build_battery_lives(b, m.battery_new_kwh, existing_kwh={i: sd[i].battery_existing_kwh for i in b.BAT},
+                            max_new_kwh={i: sd[i].max_battery_kwh for i in b.BAT},
+                            cal={i: bat[i].calendar_fade_per_year for i in b.BAT},
+                            cyc={i: bat[i].cycle_fade_per_cycle for i in b.BAT},
+                            eol={i: bat[i].end_of_life_soh for i in b.BAT}, years=hz.years, integer=options.integer)
     else:
         b.capacity_kwh = pyo.Expression(b.BAT, b.Y, rule=lambda b, i, y: m.battery_kwh[i])
         b.end_capacity_kwh = pyo.Expression(b.BAT, b.Y, rule=lambda b, i, y: m.battery_kwh[i])
-    b.BAT_Y = pyo.Set(initialize=[(i, y) for i in bat_sites for y in range(Y)], dimen=2, ordered=True)
+    b.BAT_Y = pyo.Set(initialize=[(i, y) for i in b.BAT for y in b.Y], dimen=2, ordered=True)
     b.block_capacity_def = pyo.Constraint(
-        b.BAT_Y, rule=lambda b, i, y: b.block_capacity_kwh[i, block_of[y]] <= b.end_capacity_kwh[i, y])
+        b.BAT_Y, rule=lambda b, i, y: b.block_capacity_kwh[i, hz.block_of[y]] <= b.end_capacity_kwh[i, y])
     # typical days are cyclic, so only the SoC window matters: soc_kwh counts the energy above the
     # minimum state of charge, within (soc_max - soc_min) x the block's usable capacity
     b.soc_max = pyo.Constraint(b.BAT, b.T, rule=lambda b, i, k, d, h: b.soc_kwh[i, k, d, h]
                                <= (sd[i].battery.soc_max_fraction - sd[i].battery.soc_min_fraction)
                                * b.block_capacity_kwh[i, k])
 
+
+def add_generators(b) -> None:
+    """Continuous generator dispatch within the installed power (no minimum load or start-ups over the
+    long horizon, unlike ``planner.blocks.generator``)."""
     b.generator_kw = pyo.Var(b.GEN, b.T, bounds=(0.0, None))
-    b.generator_kw_k = pyo.Var(b.GEN, b.B)
-    b.generator_kw_k_def = pyo.Constraint(b.GEN, b.B, rule=lambda b, i, k: b.generator_kw_k[i, k] == m.generator_kw[i])
     b.generator_limit = pyo.Constraint(b.GEN, b.T, rule=lambda b, i, k, d, h: b.generator_kw[i, k, d, h] <= b.generator_kw_k[i, k])
 
-    links = [(j, ln.site_a, ln.site_b, ln.capacity_kw, ln.loss_fraction) for j, ln in enumerate(case.links)]
-    b.L = pyo.Set(initialize=[(j, s) for j, *_ in links for s in (0, 1)], dimen=2, ordered=True)
-    b.flow_kw = pyo.Var(b.L, b.T, bounds=lambda b, j, s, k, d, h: (0.0, links[j][3]))
 
-    def link_in(b, i, k, d, h):
-        total = 0.0
-        for j, a, bb, _, loss in links:
-            if i == a:  # s=0: a -> b ; s=1: b -> a
-                total = total - b.flow_kw[j, 0, k, d, h] + (1 - loss) * b.flow_kw[j, 1, k, d, h]
-            elif i == bb:
-                total = total + (1 - loss) * b.flow_kw[j, 0, k, d, h] - b.flow_kw[j, 1, k, d, h]
-        return total
+def add_links(b, case) -> None:
+    """Power sent over each link in each direction (s = 0: site_a -> site_b, s = 1: back), within its capacity."""
+    cap = [float(ln.capacity_kw) for ln in case.links]
+    b.L = pyo.Set(initialize=[(j, s) for j in range(len(cap)) for s in (0, 1)], dimen=2, ordered=True)
+    b.flow_kw = pyo.Var(b.L, b.T, bounds=lambda b, j, s, k, d, h: (0.0, cap[j]))
+
+
+def add_site_balance(b, m, case, days: DayTable) -> None:
+    """Per site and hour: grid + links + generator + renewables + battery = demand (``site_supply_kw``),
+    the grid exchange within the site's connection."""
+    sd = m.site_data
+    load = {i: days.values[f"load_kw:{i}"] for i in m.SITES}
+    ends = [(ln.site_a, ln.site_b, ln.loss_fraction) for ln in case.links]
+    n_links = len(ends)
+
+    def grid_bounds(b, i, k, d, h):
+        cap = sd[i].grid_connection_kw
+        return (None, None) if math.isinf(cap) else (-cap, cap)
+
+    b.grid_kw = pyo.Var(m.SITES, b.T, bounds=grid_bounds)
 
     def balance(b, i, k, d, h):
-        supply = b.grid_kw[i, k, d, h] + b.renewables_kw[i, k, d, h] + link_in(b, i, k, d, h)
-        if i in bat_sites:
-            supply = supply + b.discharge_kw[i, k, d, h] - b.charge_kw[i, k, d, h]
-        if i in gen_sites:
-            supply = supply + b.generator_kw[i, k, d, h]
+        links_kw = link_in_kw(ends, i, [b.flow_kw[j, 0, k, d, h] for j in range(n_links)],
+                              [b.flow_kw[j, 1, k, d, h] for j in range(n_links)])
+        supply = site_supply_kw(
+            b.grid_kw[i, k, d, h], links_kw,
+            generator_kw=b.generator_kw[i, k, d, h] if i in b.GEN else 0.0,
+            renewables_kw=b.renewables_kw[i, k, d, h],
+            battery_net_kw=b.discharge_kw[i, k, d, h] - b.charge_kw[i, k, d, h] if i in b.BAT else 0.0)
         return supply == float(load[i][d, h])
 
     b.balance = pyo.Constraint(m.SITES, b.T, rule=balance)
+
+
+def add_contract(b, m, case, days: DayTable) -> None:
+    """Global purchases and resale (their difference = the sites' grid exchange), the hard peak cap,
+    the monthly peaks of purchases and their overrun above threshold x P."""
+    c = case.contract
+    nb, nd = len(b.B), days.n_days
     b.buy_kw = pyo.Var(b.T, bounds=(0.0, None))
     b.sell_kw = pyo.Var(b.T, bounds=(0.0, None))
     b.contract_balance = pyo.Constraint(
-        b.T, rule=lambda b, k, d, h: b.buy_kw[k, d, h] - b.sell_kw[k, d, h] == sum(b.grid_kw[i, k, d, h] for i in sites))
+        b.T, rule=lambda b, k, d, h: b.buy_kw[k, d, h] - b.sell_kw[k, d, h] == sum(b.grid_kw[i, k, d, h] for i in m.SITES))
     if c.peak_cap_kw is not None:
         b.peak_cap = pyo.Constraint(b.T, rule=lambda b, k, d, h: b.buy_kw[k, d, h] <= c.peak_cap_kw)
-    # monthly peaks and overrun
     months = [mo for mo in range(12) if days.month_days[mo].sum() > 0]
     b.MONTHS = pyo.Set(initialize=months, ordered=True)
     b.peak_kw = pyo.Var(b.B, b.MONTHS, bounds=(0.0, None))
@@ -337,56 +414,78 @@ def build_scenario_block(b: pyo.Block, m, case, days: DayTable, options: SizingO
         b.PEAK_D, rule=lambda b, k, mo, d: b.peak_kw[k, mo] >= b.day_peak_kw[k, d])
     b.overrun_def = pyo.Constraint(b.B, b.MONTHS, rule=lambda b, k, mo: b.overrun_kw[k, mo]
                                    >= b.peak_kw[k, mo] - c.overrun_threshold * m.subscribed_kw)
-    # yearly operating cost of each block (EUR/year), then discounted
+
+
+def add_operating_costs(b, m, case, days: DayTable, hz: Horizon, options: SizingOptions) -> None:
+    """Each block's yearly operating cost (EUR/year: purchases, resale, energy and overrun charges,
+    fuel), their present values, battery replacements and salvage; ``cost_eur`` = the scenario's cost."""
+    e = case.economics
+    c = case.contract
+    sd = m.site_data
+    w, nd, H = hz.weights, hz.n_days, HOURS_PER_DAY
+    price = days.values["p0_eur_per_mwh"]
+    rs = c.resale
+    resale = price - rs.discount_ratio_mean * np.abs(price) - rs.fee_eur_per_mwh
     months_factor = 365.0 / (12.0 * c.billing_period_days)
     b.purchase_eur = pyo.Expression(b.B, rule=lambda b, k: sum(
-        w[d] * price[d, h] / 1000.0 * b.buy_kw[k, d, h] for d in range(nd) for h in range(H)))
+        w[d] * price[d, h] * PERIOD_HOURS / 1000.0 * b.buy_kw[k, d, h] for d in range(nd) for h in range(H)))
     b.resale_eur = pyo.Expression(b.B, rule=lambda b, k: sum(
-        w[d] * resale[d, h] / 1000.0 * b.sell_kw[k, d, h] for d in range(nd) for h in range(H)))
+        w[d] * resale[d, h] * PERIOD_HOURS / 1000.0 * b.sell_kw[k, d, h] for d in range(nd) for h in range(H)))
     b.energy_charge_eur = pyo.Expression(b.B, rule=lambda b, k: c.energy_charge_eur_per_kwh * sum(
-        w[d] * b.buy_kw[k, d, h] for d in range(nd) for h in range(H)))
+        w[d] * PERIOD_HOURS * b.buy_kw[k, d, h] for d in range(nd) for h in range(H)))
     b.overrun_charge_eur = pyo.Expression(b.B, rule=lambda b, k: months_factor * c.overrun_charge_eur_per_kw
-                                          * sum(b.overrun_kw[k, mo] for mo in months))
+                                          * sum(b.overrun_kw[k, mo] for mo in b.MONTHS))
     b.fuel_eur = pyo.Expression(b.B, rule=lambda b, k: sum(
-        sd[i].fuel_eur_per_mwh / 1000.0 * w[d] * b.generator_kw[i, k, d, h] for i in gen_sites for d in range(nd) for h in range(H)))
-    b.demand_mwh = float(sum(np.sum(w[:, None] * load[i]) for i in sites)) / 1000.0
+        sd[i].fuel_eur_per_mwh * PERIOD_HOURS / 1000.0 * w[d] * b.generator_kw[i, k, d, h]
+        for i in b.GEN for d in range(nd) for h in range(H)))
+    b.demand_mwh = float(sum(np.sum(w[:, None] * days.values[f"load_kw:{i}"]) for i in m.SITES)) * PERIOD_HOURS / 1000.0
     # discounted components (EUR, present value)
+    df_block = hz.df_block
     b.pv_purchase_eur = pyo.Expression(expr=sum(df_block[k] * b.purchase_eur[k] for k in b.B))
     b.pv_resale_eur = pyo.Expression(expr=sum(df_block[k] * b.resale_eur[k] for k in b.B))
     b.pv_energy_charge_eur = pyo.Expression(expr=sum(df_block[k] * b.energy_charge_eur[k] for k in b.B))
     b.pv_overrun_charge_eur = pyo.Expression(expr=sum(df_block[k] * b.overrun_charge_eur[k] for k in b.B))
     b.pv_fuel_eur = pyo.Expression(expr=sum(df_block[k] * b.fuel_eur[k] for k in b.B))
+    Y = hz.years
     if options.ageing:
         b.pv_replacement_eur = pyo.Expression(expr=sum(
-            df_start[y] * eco.battery_unit_cost_eur_per_kwh(e, y) * b.replaced_kwh[i, y] for i in bat_sites for y in range(1, Y)))
+            hz.df_start[y] * eco.battery_unit_cost_eur_per_kwh(e, y) * b.replaced_kwh[i, y] for i in b.BAT for y in range(1, Y)))
     else:
         b.pv_replacement_eur = pyo.Expression(expr=0.0)
     # battery salvage: remaining life above end of life, valued at the (declined) cost at the horizon
     if e.salvage == "linear":
-        b.pv_battery_salvage_eur = pyo.Expression(expr=end_df * sum(
+        eol = {i: sd[i].battery.end_of_life_soh for i in b.BAT}
+        b.pv_battery_salvage_eur = pyo.Expression(expr=hz.end_df * sum(
             eco.battery_unit_cost_eur_per_kwh(e, Y) / (1.0 - eol[i])
-            * (b.end_capacity_kwh[i, Y - 1] - eol[i] * m.battery_kwh[i]) for i in bat_sites))
+            * (b.end_capacity_kwh[i, Y - 1] - eol[i] * m.battery_kwh[i]) for i in b.BAT))
     else:
         b.pv_battery_salvage_eur = pyo.Expression(expr=0.0)
-    b.pv_demand_mwh = float(sum(df_block[k] for k in range(nb))) * b.demand_mwh
+    b.pv_demand_mwh = float(sum(df_block[k] for k in range(len(hz.blocks)))) * b.demand_mwh
     b.cost_eur = pyo.Expression(expr=b.pv_purchase_eur - b.pv_resale_eur + b.pv_energy_charge_eur
                                 + b.pv_overrun_charge_eur + b.pv_fuel_eur + b.pv_replacement_eur - b.pv_battery_salvage_eur)
-    b.block_of_year = block_of
-    return b
 
 
 # ------------------------------------------------------------------------------------------------
 # Whole models
 # ------------------------------------------------------------------------------------------------
-def build_extensive_form(case, day_tables: list, probabilities, options: SizingOptions, names=None) -> pyo.ConcreteModel:
-    """First stage + one block per scenario; objective: expected NPV of cost."""
+def _check_options(options: SizingOptions) -> None:
     if options.include_lines:
         raise NotImplementedError(
             "include_lines=True is not available in sizing yet: the model uses base load + the lines' "
             "average power (include_lines=False), which is the documented choice for long horizons")
+
+
+def build_extensive_form(case, day_tables: list, probabilities, options: SizingOptions, names=None) -> pyo.ConcreteModel:
+    """First stage + one block per scenario; objective: expected NPV of cost.
+
+    Built here rather than by ``planner.stochastic.ef.build_ef`` (mpi-sppy's ``create_EF``): create_EF
+    copies the sizes into every scenario and ties the copies by equalities, while this form shares one
+    first stage among the scenario blocks (a smaller LP) and is the one EF-shaped model that
+    relax-and-fix, the decomposed and PH methods load their answers into and ``extract_result`` reads."""
+    _check_options(options)
     m = pyo.ConcreteModel("sizing_ef")
     build_first_stage(m, case, [site_data(s) for s in case.sites], options)
-    names = list(names) if names is not None else [f"scen{k}" for k in range(len(day_tables))]
+    names = list(names) if names is not None else scenario_names_creator(len(day_tables))
     m.SCEN = pyo.Set(initialize=names, ordered=True)
     m.scen = pyo.Block(m.SCEN)
     m.probability = dict(zip(names, map(float, probabilities)))
@@ -400,8 +499,7 @@ def build_extensive_form(case, day_tables: list, probabilities, options: SizingO
 def build_scenario_model(case, days: DayTable, options: SizingOptions, name: str = "scen0",
                          probability: float = 1.0) -> pyo.ConcreteModel:
     """First stage + one scenario (the model mpi-sppy's scenario_creator returns)."""
-    if options.include_lines:
-        raise NotImplementedError("include_lines=True is not available in sizing (see build_extensive_form)")
+    _check_options(options)
     m = pyo.ConcreteModel(name)
     build_first_stage(m, case, [site_data(s) for s in case.sites], options)
     m.SCEN = pyo.Set(initialize=[name], ordered=True)
@@ -411,124 +509,3 @@ def build_scenario_model(case, days: DayTable, options: SizingOptions, name: str
     m.npv_eur = pyo.Expression(expr=m.first_stage_cost + m.scen[name].cost_eur)
     m.objective = pyo.Objective(expr=OBJECTIVE_SCALE * m.npv_eur, sense=pyo.minimize)
     return m
-
-
-def stretches(cal: float, eol: float, years: int) -> list[tuple[int, int]]:
-    """The battery lives (a, b) a replacement schedule can hold: a battery installed at the start of year
-    a (a = 0: the one in place) serving years a..b-1, replaced at b (or b = years: to the end). One that
-    starts a year at capacity E keeps at most E (1 - n cal) after n years, so a life followed by a
-    replacement needs (n - 1) cal <= 1 - eol (the end-of-life check of its last year but one) and
-    n cal <= 1; a life to the horizon's end needs n cal <= 1 - eol."""
-    out = []
-    tol = 1e-12
-    for a in range(years):
-        for b_ in range(a + 1, years + 1):
-            n = b_ - a
-            if b_ == years:
-                ok = n * cal <= 1.0 - eol + tol
-            else:
-                ok = (n - 1) * cal <= 1.0 - eol + tol and n * cal <= 1.0 + tol
-            if ok:
-                out.append((a, b_))
-    return out
-
-
-def replacement_schedules(lives, years: int, limit: int = 64) -> list[tuple[int, ...]]:
-    """Replacement years of the schedules with the fewest replacements (paths from year 0 to the
-    horizon's end through the battery lives ``(a, z)``, in lexicographic order, at most ``limit``), then
-    the schedule with one more replacement spread evenly, when its lives are allowed."""
-    succ, allowed = {}, set(lives)
-    for a, z in lives:
-        succ.setdefault(a, []).append(z)
-    inf = 10 ** 9
-    need = {years: 0}
-    for a in range(years - 1, -1, -1):
-        need[a] = min((1 + need[z] for z in succ.get(a, []) if need[z] < inf), default=inf)
-    if need[0] >= inf:
-        return []
-    out = []
-
-    def walk(a, path):
-        if len(out) >= limit:
-            return
-        if a == years:
-            out.append(tuple(path))
-            return
-        for z in sorted(succ.get(a, [])):
-            if need[z] == need[a] - 1:
-                walk(z, path + ([z] if z < years else []))
-
-    walk(0, [])
-    k = need[0] + 1  # lives in the evenly spread schedule
-    even = tuple(sorted({int(round(j * years / k)) for j in range(1, k)}))
-    bounds = (0,) + even + (years,)
-    if len(even) == k - 1 and all((a, z) in allowed for a, z in zip(bounds[:-1], bounds[1:])) and even not in out:
-        out.append(even)
-    return out
-
-
-def _build_battery_lives(m, b, bat_sites, sd, cal, cyc, eol, Y, integer) -> None:
-    """Battery ageing with replacements as a choice of lives (a path through the years, see ``stretches``).
-
-    ``x[i, a, b]`` selects the life (a, b); a flow from year 0 to the horizon's end (inflow = outflow =
-    ``replace[i, y]`` at every replacement year y) makes the lives a partition of the years. Each life
-    carries its own capacity ``E_ab = existing x + u`` (u = new kWh x x, disaggregated: sum of the u of
-    the lives covering a year = the new kWh) and its own share ``thr_ab`` of each year's throughput, so
-    its end capacity ``E_ab (1 - (t - a + 1) cal) - cyc sum_t thr_ab`` and its end-of-life check scale
-    with x. In the LP relaxation a fractional replacement is a fraction of a whole new life, not a
-    cheap partial refresh of the old battery (the gap of the simpler ``cap[y] <= end[y-1] + r E``
-    form). With integer ``replace`` the lives are integral (the flow has one way through the
-    replacement years)."""
-    lives = {}
-    for i in bat_sites:
-        lives[i] = stretches(cal[i], eol[i], Y)
-        if not replacement_schedules(lives[i], Y, limit=1):  # no battery lives out a year: every life, E = 0
-            lives[i] = [(a, z) for a in range(Y) for z in range(a + 1, Y + 1)]
-    b.LIFE = pyo.Set(initialize=[(i, a, z) for i in bat_sites for (a, z) in lives[i]], dimen=3, ordered=True)
-    b.LIFE_YEAR = pyo.Set(initialize=[(i, a, z, t) for (i, a, z) in b.LIFE for t in range(a, z)], dimen=4, ordered=True)
-    b.replace = pyo.Var(b.BAT, b.Y1, domain=pyo.Binary if integer else pyo.UnitInterval)
-    b.life = pyo.Var(b.LIFE, bounds=(0.0, 1.0))
-    ex = {i: sd[i].battery_existing_kwh for i in bat_sites}
-    mnew = {i: sd[i].max_battery_kwh for i in bat_sites}
-    b.life_new_kwh = pyo.Var(b.LIFE, bounds=lambda b, i, a, z: (0.0, mnew[i]))
-    b.life_new_ub = pyo.Constraint(b.LIFE, rule=lambda b, i, a, z: b.life_new_kwh[i, a, z] <= mnew[i] * b.life[i, a, z])
-    covering = {}
-    for (i, a, z) in b.LIFE:
-        for t in range(a, z):
-            covering.setdefault((i, t), []).append((a, z))
-    b.life_new_sum = pyo.Constraint(b.BAT, b.Y, rule=lambda b, i, t: sum(
-        b.life_new_kwh[i, a, z] for (a, z) in covering[i, t]) == m.battery_new_kwh[i])
-    b.life_start = pyo.Constraint(b.BAT, rule=lambda b, i: sum(b.life[i, a, z] for (a, z) in covering[i, 0] if a == 0) == 1)
-    b.life_in = pyo.Constraint(b.BAT, b.Y1, rule=lambda b, i, y: sum(
-        b.life[i, a, y] for (a, z) in lives[i] if z == y) == b.replace[i, y])
-    b.life_out = pyo.Constraint(b.BAT, b.Y1, rule=lambda b, i, y: sum(
-        b.life[i, y, z] for (a, z) in lives[i] if a == y) == b.replace[i, y])
-    b.life_kwh = pyo.Expression(b.LIFE, rule=lambda b, i, a, z: ex[i] * b.life[i, a, z] + b.life_new_kwh[i, a, z])
-    with_cycles = [i for i in bat_sites if cyc[i] > 0]
-    b.LIFE_YEAR_C = pyo.Set(initialize=[key for key in b.LIFE_YEAR if key[0] in with_cycles], dimen=4, ordered=True)
-    b.life_throughput_kwh = pyo.Var(b.LIFE_YEAR_C, bounds=(0.0, None))
-    b.throughput_split = pyo.Constraint(
-        [(i, t) for i in with_cycles for t in range(Y)], rule=lambda b, i, t: sum(
-            b.life_throughput_kwh[i, a, z, t] for (a, z) in covering[i, t]) == b.throughput_kwh[i, t])
-
-    def life_end(b, i, a, z, t):  # capacity of life (a, z) at the end of year t
-        worn = sum(b.life_throughput_kwh[i, a, z, tau] for tau in range(a, t + 1)) if i in with_cycles else 0.0
-        return b.life_kwh[i, a, z] * (1.0 - (t - a + 1) * cal[i]) - cyc[i] * worn
-
-    b.life_end_kwh = pyo.Expression(b.LIFE_YEAR, rule=life_end)
-    b.life_nonnegative = pyo.Constraint(b.LIFE, rule=lambda b, i, a, z: b.life_end_kwh[i, a, z, z - 1] >= 0)
-    # end of life: a battery replaced at z must be above eol at the end of year z - 2 (the check of year
-    # z - 1, the last it serves in full), one that lasts to the horizon at the end of the last year
-    b.LIFE_EOL = pyo.Set(initialize=[(i, a, z) for (i, a, z) in b.LIFE if z == Y or z - a >= 2], dimen=3, ordered=True)
-    b.life_end_of_life = pyo.Constraint(b.LIFE_EOL, rule=lambda b, i, a, z: b.life_end_kwh[
-        i, a, z, (Y - 1 if z == Y else z - 2)] >= eol[i] * b.life_kwh[i, a, z])
-    # usable capacity at the start and end of each year: the lives covering it
-    b.capacity_kwh = pyo.Expression(b.BAT, b.Y, rule=lambda b, i, t: sum(
-        b.life_end_kwh[i, a, z, t] + cal[i] * b.life_kwh[i, a, z]
-        + (cyc[i] * b.life_throughput_kwh[i, a, z, t] if i in with_cycles else 0.0) for (a, z) in covering[i, t]))
-    b.end_capacity_kwh = pyo.Expression(b.BAT, b.Y, rule=lambda b, i, t: sum(
-        b.life_end_kwh[i, a, z, t] for (a, z) in covering[i, t]))
-    # replaced kWh: the capacity of the lives starting that year (= replace x E when integral)
-    b.replaced_kwh = pyo.Var(b.BAT, b.Y1, bounds=(0.0, None))
-    b.replaced_def = pyo.Constraint(b.BAT, b.Y1, rule=lambda b, i, y: b.replaced_kwh[i, y] == sum(
-        b.life_kwh[i, y, z] for (a, z) in lives[i] if a == y))

@@ -9,11 +9,13 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 
-from planner.sizing import economics as eco
+from planner.results import relative_gap
+from planner.sizing.economics import capital_recovery_factor
 
 
 @dataclass
@@ -35,8 +37,8 @@ class SizingResult:
 
     @property
     def gap(self) -> float:
-        """(upper - lower) / |upper|."""
-        return (self.upper_bound_eur - self.lower_bound_eur) / max(abs(self.upper_bound_eur), 1e-9)
+        """(upper - lower) / |upper| (``planner.results.relative_gap``)."""
+        return relative_gap(self.lower_bound_eur, self.upper_bound_eur)
 
     @property
     def npv_eur(self) -> float:
@@ -119,7 +121,7 @@ def extract_result(m, case, options, day_tables, info: dict) -> SizingResult:
     e = case.economics
     demand_pv = sum(prob[s] * m.scen[s].pv_demand_mwh for s in m.SCEN)
     lcoe = npv / demand_pv if demand_pv > 0 else float("nan")
-    annual = npv * eco.capital_recovery_factor(options.years, e.discount_rate)
+    annual = npv * capital_recovery_factor(options.years, e.discount_rate)
     soh_rows, repl, dispatch = [], {}, {}
     for s in m.SCEN:
         b = m.scen[s]
@@ -157,8 +159,6 @@ def extract_result(m, case, options, day_tables, info: dict) -> SizingResult:
 # Plots
 # ------------------------------------------------------------------------------------------------
 def _axes(ax):
-    import matplotlib.pyplot as plt
-
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 4))
     return ax

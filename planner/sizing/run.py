@@ -1,5 +1,5 @@
-"""``run_sizing``: scenarios -> representative days -> two-stage sizing MILP (EF or PH) -> results,
-sensitivity table and, optionally, files in ``output_dir``.
+"""``run_sizing``: scenarios -> representative days -> two-stage sizing MILP (a method of
+``planner.sizing.methods.METHODS``) -> results, sensitivity table and, optionally, files in ``output_dir``.
 """
 
 from __future__ import annotations
@@ -11,35 +11,12 @@ import warnings
 
 import pandas as pd
 
-from planner.sizing.inputs import build_scenarios, representative_days
+from planner.progress import Progress
+from planner.sizing.inputs import prepare_days
+from planner.sizing.methods import method as sizing_method
+from planner.sizing.methods.ef import solve_ef
 from planner.sizing.model import SizingOptions
 from planner.sizing.results import SizingResult, extract_result
-from planner.sizing.solve import solve_decomposed, solve_ef, solve_ph
-
-
-def _say(progress: bool, t0: float, text: str) -> None:
-    if progress:
-        print(f"[{time.perf_counter() - t0:7.1f}s] sizing: {text}", file=sys.stderr, flush=True)
-
-
-def prepare_days(case, days, n_scenarios, seed, price_level_factor=1.0, shared_data=None):
-    """Scenario years and their representative days: (day tables, probabilities, names, scenarios)."""
-    scen = build_scenarios(case, n_scenarios, random_state=seed, price_level_factor=price_level_factor,
-                           shared_data=shared_data)
-    tables = [representative_days(frame, days) for frame in scen.frames]
-    return tables, scen.probabilities, scen.names, scen
-
-
-def _solve(case, tables, probs, names, options, method, ph_options, time_limit, mip_rel_gap, say=None):
-    if method == "ef":
-        return solve_ef(case, tables, probs, options, names, time_limit=time_limit, mip_rel_gap=mip_rel_gap,
-                        progress=say)
-    if method == "ph":
-        return solve_ph(case, tables, probs, options, names, **(ph_options or {}))
-    if method == "decomposed":
-        return solve_decomposed(case, tables, probs, options, names, processes=(ph_options or {}).get("processes", 2),
-                                mip_rel_gap=mip_rel_gap, progress=say, time_limit=time_limit)
-    raise ValueError(f"method must be 'ef', 'ph' or 'decomposed'; got {method!r}")
 
 
 def sensitivity_cases(case):
@@ -74,7 +51,7 @@ def subscription_note(contract) -> str | None:
     return None
 
 
-def run_sizing(case, years=None, days=16, n_scenarios=10, method="ef", seed=0, progress=True, output_dir=None,
+def run_sizing(case, years=None, days=16, n_scenarios=10, method="ef", random_state=0, progress=True, output_dir=None,
                *, years_per_block=5, ageing=True, integer=True, include_lines=False, sensitivity=False,
                time_limit=None, mip_rel_gap=1e-3, ph_options=None, shared_data=None) -> SizingResult:
     """Size the microgrids and the subscribed power of ``case`` under price and weather uncertainty.
@@ -82,7 +59,7 @@ def run_sizing(case, years=None, days=16, n_scenarios=10, method="ef", seed=0, p
     years : horizon (default ``case.economics.horizon_years``), grouped into blocks of
         ``years_per_block`` years operated on the same representative days (ageing is tracked per year).
     days : representative days per scenario year (tsam, plus extreme days); None = the full year.
-    n_scenarios : price-year x weather-year scenarios (equiprobable).
+    n_scenarios : price-year x weather-year scenarios (equiprobable), drawn with ``random_state``.
     method : 'ef' (extensive form, HiGHS; bounds = MIP incumbent and dual bound) or 'ph' (mpi-sppy
         progressive hedging; bounds = Lagrangian bound with the final W and the evaluated rounded xbar)
         or 'decomposed' (scenarios solved apart in ``ph_options['processes']`` processes, default 2: the
@@ -90,6 +67,8 @@ def run_sizing(case, years=None, days=16, n_scenarios=10, method="ef", seed=0, p
     sensitivity : also re-solve for discount rate 4/8 %, capital costs x0.8/x1.2, price level x0.7/x1.3.
     """
     t0 = time.perf_counter()
+    solve = sizing_method(method)
+    log = Progress("sizing", enabled=progress, stream=sys.stderr)
     years = int(case.economics.horizon_years if years is None else years)
     if years < 1:
         raise ValueError(f"years must be >= 1; got {years}")
@@ -98,21 +77,22 @@ def run_sizing(case, years=None, days=16, n_scenarios=10, method="ef", seed=0, p
     note = subscription_note(case.contract)
     if note:
         warnings.warn(note, stacklevel=2)
-        _say(progress, t0, note)
-    tables, probs, names, scen = prepare_days(case, days, n_scenarios, seed, shared_data=shared_data)
-    _say(progress, t0, f"{len(tables)} scenarios x {tables[0].n_days} days, {years} years in "
-                       f"{len(options.blocks())} blocks; solving ({method})")
-    model, info = _solve(case, tables, probs, names, options, method, ph_options, time_limit, mip_rel_gap,
-                         say=lambda msg: _say(progress, t0, msg))
-    info.update({"days": days, "n_scenarios": n_scenarios, "seed": seed, "years_per_block": years_per_block,
+        log.message(note)
+    tables, probs, names, scen = prepare_days(case, days, n_scenarios, random_state, shared_data=shared_data)
+    log.message(f"{len(tables)} scenarios x {tables[0].n_days} days, {years} years in "
+                f"{len(options.blocks())} blocks; solving ({method})")
+    model, info = solve(case, tables, probs, options, names, time_limit=time_limit, mip_rel_gap=mip_rel_gap,
+                        method_options=ph_options, progress=log)
+    info.update({"days": days, "n_scenarios": n_scenarios, "random_state": random_state,
+                 "years_per_block": years_per_block,
                  "n_typical_days": tables[0].n_days, "price_levels_eur_per_mwh": list(map(float, scen.price_levels_eur_per_mwh)),
                  "end_of_life_soh": next((s.microgrid.battery.end_of_life_soh for s in case.sites
                                           if s.microgrid.battery is not None), 0.8)})
     result = extract_result(model, case, options, tables, info)
     result.info["day_tables"] = None
     result.dispatch["_day_tables"] = dict(zip(names, tables))
-    _say(progress, t0, f"NPV {result.upper_bound_eur / 1e6:.3f} MEUR, lower bound {result.lower_bound_eur / 1e6:.3f}, "
-                       f"gap {100 * result.gap:.2f} %")
+    log.message(f"NPV {result.upper_bound_eur / 1e6:.3f} MEUR, lower bound {result.lower_bound_eur / 1e6:.3f}, "
+                f"gap {100 * result.gap:.2f} %")
     if sensitivity:
         rows = [{"parameter": "base", "value": "", "npv_eur": result.upper_bound_eur, "npv_change_pct": 0.0,
                  "lcoe_eur_per_mwh": result.lcoe_eur_per_mwh, "battery_kwh": result.sizes.battery_total_kwh.sum(),
@@ -120,7 +100,7 @@ def run_sizing(case, years=None, days=16, n_scenarios=10, method="ef", seed=0, p
                  "subscribed_kw": result.subscribed_power_kw}]
         for param, value, c2, price_factor in sensitivity_cases(case):
             t2, p2, n2 = (tables, probs, names) if price_factor == 1.0 else prepare_days(
-                case, days, n_scenarios, seed, price_factor, shared_data)[:3]
+                case, days, n_scenarios, random_state, price_factor, shared_data)[:3]
             m2, i2 = solve_ef(c2, t2, p2, options, n2, time_limit=time_limit, mip_rel_gap=mip_rel_gap)
             r2 = extract_result(m2, c2, options, t2, i2)
             rows.append({"parameter": param, "value": value, "npv_eur": r2.upper_bound_eur,
@@ -128,7 +108,7 @@ def run_sizing(case, years=None, days=16, n_scenarios=10, method="ef", seed=0, p
                          "lcoe_eur_per_mwh": r2.lcoe_eur_per_mwh, "battery_kwh": r2.sizes.battery_total_kwh.sum(),
                          "pv_kwp": r2.sizes.pv_total_kwp.sum(), "wind_kw": r2.sizes.wind_total_kw.sum(),
                          "subscribed_kw": r2.subscribed_power_kw})
-            _say(progress, t0, f"sensitivity {param} = {value}: NPV {r2.upper_bound_eur / 1e6:.3f} MEUR")
+            log.message(f"sensitivity {param} = {value}: NPV {r2.upper_bound_eur / 1e6:.3f} MEUR")
         result.sensitivity = pd.DataFrame(rows)
     result.info["total_seconds"] = time.perf_counter() - t0
     if output_dir is not None:

@@ -214,3 +214,79 @@ def test_as_generator_is_reproducible():
     assert metrics.as_generator(g) is g
     with pytest.raises(TypeError, match="random_state"):
         metrics.as_generator("seed")
+
+
+# -- forecast scores: CRPS from quantiles, pinball, coverage, PIT, Diebold-Mariano ------------------------
+def test_crps_gaussian_matches_integral_of_squared_cdf_difference():
+    from scipy import integrate
+
+    mu, sd, y = 1.0, 2.0, 2.7
+    integral = integrate.quad(lambda x: stats.norm.cdf(x, mu, sd) ** 2, -np.inf, y)[0] + \
+        integrate.quad(lambda x: (1 - stats.norm.cdf(x, mu, sd)) ** 2, y, np.inf)[0]
+    assert float(metrics.crps_gaussian(mu, sd, y)) == pytest.approx(integral, rel=1e-7)
+    # at the mean: sd (2 phi(0) - 1/sqrt(pi)) = sd (sqrt(2) - 1) / sqrt(pi)
+    assert float(metrics.crps_gaussian(0.0, 1.0, 0.0)) == pytest.approx((np.sqrt(2) - 1) / np.sqrt(np.pi))
+
+
+@pytest.mark.parametrize("n_levels, rel", [(99, 0.02), (999, 0.002)])
+def test_crps_from_quantiles_converges_to_gaussian_closed_form(n_levels, rel):
+    levels = np.arange(1, n_levels + 1) / (n_levels + 1)
+    y = np.array([-1.3, 0.0, 0.4, 2.5])
+    q = stats.norm.ppf(levels)[None, :].repeat(len(y), axis=0) * 1.5 + 0.2
+    exact = metrics.crps_gaussian(0.2, 1.5, y)
+    np.testing.assert_allclose(metrics.crps_from_quantiles(q, levels, y), exact, rtol=rel)
+
+
+def test_pinball_loss_by_hand():
+    # y = 2.5 against q = (1, 2, 3) at tau = (0.1, 0.5, 0.9): 0.1*1.5, 0.5*0.5, (0.9-1)*(-0.5)
+    loss = metrics.pinball_loss([[1.0, 2.0, 3.0]], [0.1, 0.5, 0.9], [2.5])
+    np.testing.assert_allclose(loss, [0.15, 0.25, 0.05])
+
+
+def test_interval_coverage_by_hand():
+    assert metrics.interval_coverage([0, 0, 0, 0], [1, 1, 1, 1], [0.0, 1.0, 0.5, 1.5]) == pytest.approx(0.75)
+    with pytest.raises(ValueError, match="lower"):
+        metrics.interval_coverage([2.0], [1.0], [1.5])
+
+
+def test_pit_of_calibrated_ensemble_is_flat():
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(4000, 30))
+    y = rng.normal(size=4000)
+    counts = metrics.pit_histogram(metrics.pit_values(x, y, random_state=0), 10)
+    assert counts.sum() == 4000
+    assert metrics.chi_square_flatness(counts)[1] > 0.01
+    # an observation above every member has PIT in [n/(n+1), 1]
+    assert metrics.pit_values([[0.0, 1.0, 2.0]], [5.0])[0] >= 0.75
+
+
+def test_pit_from_quantiles_by_hand():
+    levels = [0.25, 0.5, 0.75]
+    q = [[1.0, 2.0, 4.0]] * 4
+    pit = metrics.pit_from_quantiles(q, levels, [2.0, 3.0, 0.0, 9.0])
+    np.testing.assert_allclose(pit, [0.5, 0.625, 0.0, 1.0])
+
+
+def test_crps_per_hour_of_one_member_is_mean_absolute_error():
+    x = np.array([[[1.0, 2.0]], [[3.0, 0.0]]])  # (days 2, members 1, hours 2)
+    y = np.array([[0.0, 0.0], [1.0, 1.0]])
+    np.testing.assert_allclose(metrics.crps_per_hour(x, y), [1.5, 1.5])
+
+
+def test_diebold_mariano_by_hand():
+    # d = (2, 0, 1, 3): mean 1.5, centred (0.5, -1.5, -0.5, 1.5), gamma0 = 5/4
+    res = metrics.diebold_mariano([3.0, 1.0, 2.0, 4.0], [1.0, 1.0, 1.0, 1.0])
+    assert res.statistic == pytest.approx(1.5 / np.sqrt(1.25 / 4))
+    assert res.pvalue == pytest.approx(2 * stats.norm.sf(1.5 / np.sqrt(1.25 / 4)))
+    # horizon 2: gamma1 = (-0.75 + 0.75 - 0.75) / 4 = -0.1875, V = 1.25 - 0.375 = 0.875
+    res2 = metrics.diebold_mariano([3.0, 1.0, 2.0, 4.0], [1.0, 1.0, 1.0, 1.0], horizon=2, alternative="greater")
+    assert res2.statistic == pytest.approx(1.5 / np.sqrt(0.875 / 4))
+    assert res2.pvalue == pytest.approx(stats.norm.sf(1.5 / np.sqrt(0.875 / 4)))
+    # multivariate: daily differentials are sums over the hours
+    a = np.array([[1.0, 1.0], [0.0, 0.0], [1.0, 0.0], [2.0, 1.0]])
+    assert metrics.diebold_mariano(a, np.zeros_like(a)).statistic == pytest.approx(res.statistic)
+
+
+def test_diebold_mariano_rejects_bad_alternative():
+    with pytest.raises(ValueError, match="alternative"):
+        metrics.diebold_mariano([1.0, 2.0, 3.0], [0.0, 1.0, 1.0], alternative="better")
