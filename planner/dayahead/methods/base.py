@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from types import ModuleType
 
@@ -59,12 +60,13 @@ class MethodOutcome:
     incumbents: list = field(default_factory=list)
 
 
-class Method:
+class Method(ABC):
     """A day-ahead solution method: ``solve(problem) -> MethodOutcome``."""
 
     name = ""
     description = ""
     schedule_first_stage = True  # whether it handles the schedule as first stage
 
+    @abstractmethod
     def solve(self, problem: DayAheadProblem) -> MethodOutcome:
-        raise NotImplementedError
+        """Bounds and every feasible plan found for ``problem``."""
