@@ -9,6 +9,8 @@ from bisect import bisect_left
 import highspy
 import numpy as np
 
+from .objective_state import box_vertices
+
 __all__ = ["CutSet", "RowBook", "prepare_cuts", "write_cuts", "read_cuts"]
 
 INF = highspy.kHighsInf
@@ -49,24 +51,29 @@ class RowBook:
 class CutSet:
     """Cuts ``theta >= intercept + coef @ x_out`` on one cost-to-go column.
 
-    Values are stored in the internal minimisation sense. With Level-1
+    Values are stored in the internal minimisation sense. With objective-state
+    columns ``mu_cols`` a cut is ``theta + obj_state @ mu >= intercept + coef @ x_out``
+    (see :mod:`sddp.objective_state`). With Level-1
     selection a cut stays in the LP only if it is the highest cut at one or more
     of the sampled trial points; other cuts are deleted from the LP (row index
     -1) and come back if they become the highest at a new trial point.
     """
 
-    def __init__(self, highs, theta_col, out_cols, book=None):
+    def __init__(self, highs, theta_col, out_cols, book=None, mu_cols=None):
         self.h = highs
         self.book = book or RowBook(highs)
         self.book.sets.append(self)
         self.theta = int(theta_col)
         self.out_cols = out_cols
         self.n_states = len(out_cols)
-        self._idx = np.concatenate([[self.theta], out_cols]).astype(_I32)
-        self._vals = np.empty(self.n_states + 1)
+        self.mu_cols = np.empty(0, dtype=_I32) if mu_cols is None else np.asarray(mu_cols, dtype=_I32)
+        self.n_obj = len(self.mu_cols)
+        self._idx = np.concatenate([[self.theta], out_cols, self.mu_cols]).astype(_I32)
+        self._vals = np.empty(self.n_states + 1 + self.n_obj)
         self._vals[0] = 1.0
         self.n = 0
         cap = 16
+        self.obj_states = np.empty((cap, self.n_obj))  # objective state of each cut
         self.intercepts = np.empty(cap)
         self.coefs = np.empty((cap, self.n_states))
         self.states = np.empty((cap, self.n_states))  # trial point of each cut
@@ -103,21 +110,24 @@ class CutSet:
             new = np.empty(cap, dtype=old.dtype)
             new[: self.n] = old[: self.n]
             setattr(self, name, new)
-        for name in ("coefs", "states"):
+        for name in ("coefs", "states", "obj_states"):
             old = getattr(self, name)
-            new = np.empty((cap, self.n_states))
+            new = np.empty((cap, old.shape[1]))
             new[: self.n] = old[: self.n]
             setattr(self, name, new)
         self._views()
 
-    def add(self, intercept, coef, state):
-        """Add a cut row ``theta - coef @ x_out >= intercept``."""
+    def add(self, intercept, coef, state, obj_state=None):
+        """Add a cut row ``theta - coef @ x_out >= intercept`` (plus ``obj_state @ mu`` on the
+        left with objective states)."""
         if self.n == len(self.intercepts):
             self._grow()
         i = self.n
         self.intercepts[i] = intercept
         self.coefs[i] = coef
         self.states[i] = state
+        if self.n_obj:
+            self.obj_states[i] = obj_state
         self.n = i + 1
         self._insert(i)
 
@@ -130,8 +140,10 @@ class CutSet:
         if self.n_states == 1:
             vals[1] = -self.coefs[i, 0]
         else:
-            np.negative(self.coefs[i], out=vals[1:])
-        h.addRow(float(self.intercepts[i]), INF, self.n_states + 1, self._idx, vals)
+            np.negative(self.coefs[i], out=vals[1:self.n_states + 1])
+        if self.n_obj:
+            vals[self.n_states + 1:] = self.obj_states[i]
+        h.addRow(float(self.intercepts[i]), INF, len(vals), self._idx, vals)
 
     def add_point(self, x):
         if self.n_points == len(self.points):
@@ -279,6 +291,9 @@ def prepare_cuts(graph, cut_type="single"):
     """Add the cost-to-go columns (and multi-cut risk-set rows) once."""
     if cut_type not in ("single", "multi"):
         raise ValueError("cut_type must be 'single' or 'multi'")
+    n_obj = getattr(graph, "n_objective_states", 0)
+    if n_obj and cut_type != "single":
+        raise ValueError("objective states need cut_type='single' (multi-cut is not supported)")
     if graph.cut_type is not None:
         if graph.cut_type != cut_type:
             raise ValueError(f"the policy already uses {graph.cut_type!r} cuts")
@@ -289,6 +304,10 @@ def prepare_cuts(graph, cut_type="single"):
             continue
         h = nd.sp.highs
         nd.theta = h.getNumCol()
+        if n_obj:
+            _add_objective_state_columns(nd, h, lb)
+            nd.cuts = [CutSet(h, nd.theta, nd.out_cols, RowBook(h), nd.mu_cols)]
+            continue
         # multi-cut: the aggregate is bounded through the risk-set rows
         h.addVar(lb if cut_type == "single" else -INF, INF)
         h.changeColCost(nd.theta, 1.0)
@@ -311,6 +330,22 @@ def prepare_cuts(graph, cut_type="single"):
     graph.cut_type = cut_type
 
 
+def _add_objective_state_columns(nd, h, lb):
+    """A free cost-to-go column ``theta``, the columns ``-L <= mu <= L`` (cost: the current objective
+    state) and the initial bound ``theta + y_v @ mu >= lb`` at the vertices ``y_v`` of the box."""
+    d = nd.sp.objective_state_def
+    n = d.dim
+    h.addVar(-INF, INF)
+    h.changeColCost(nd.theta, 1.0)
+    first = h.getNumCol()
+    h.addVars(n, -d.lipschitz, d.lipschitz.copy())
+    nd.mu_cols = np.arange(first, first + n, dtype=_I32)
+    h.changeColsCost(n, nd.mu_cols, d.initial.copy())
+    idx = np.concatenate([[nd.theta], nd.mu_cols]).astype(_I32)
+    for y in box_vertices(d.lower, d.upper, d.initial):
+        h.addRow(float(lb), INF, n + 1, idx, np.concatenate([[1.0], y]))
+
+
 def add_risk_set_cut(nd, q, tol=1e-10):
     """Multi-cut: add ``theta >= sum_k q_k theta_k`` unless already present."""
     for old in nd.risk_set_cuts:
@@ -327,17 +362,22 @@ def add_risk_set_cut(nd, q, tol=1e-10):
 
 def _cut_dict(graph, cs, i, names):
     s = graph.sign
-    return {
+    d = {
         "intercept": s * float(cs.intercepts[i]),
         "coefficients": {n: s * float(v) for n, v in zip(names, cs.coefs[i])},
         "state": {n: float(v) for n, v in zip(names, cs.states[i])},
     }
+    if cs.n_obj:
+        d["objective_state"] = {n: float(v) for n, v in
+                                zip(graph.objective_state_names, cs.obj_states[i])}
+    return d
 
 
 def write_cuts(graph, path, only_active=True):
     """Write the cuts to JSON: a list of nodes, each ``{"node", "single_cuts",
     "multi_cuts", "risk_set_cuts"}``; cuts are ``{intercept, coefficients,
-    state}`` in the problem's objective sense (as SDDP.jl's ``write_cuts_to_file``)."""
+    state}`` in the problem's objective sense (as SDDP.jl's ``write_cuts_to_file``); with an objective
+    state each cut also has ``objective_state`` ``{name: value}`` (the point ``y_k`` of its row)."""
     names = graph.state_names
     out = []
     for nd in graph.nodes:
@@ -369,6 +409,7 @@ def read_cuts(graph, path):
     prepare_cuts(graph, "multi" if multi else "single")
     by_name = {str(nd.key): nd for nd in graph.nodes}
     names = graph.state_names
+    obj_names = graph.objective_state_names
     s = graph.sign
     for e in data:
         nd = by_name.get(e["node"])
@@ -380,7 +421,14 @@ def read_cuts(graph, path):
         for c in cuts:
             coef = np.array([s * c["coefficients"][n] for n in names])
             st = np.array([c["state"][n] for n in names])
-            nd.cuts[0].add(s * c["intercept"], coef, st)
+            y = None
+            if obj_names or "objective_state" in c:
+                got = sorted(c.get("objective_state", {}))
+                if got != sorted(obj_names):
+                    raise ValueError(f"cut of node {e['node']!r} has objective state {got}, the graph "
+                                     f"has {sorted(obj_names)}: the cut file belongs to another model")
+                y = np.array([c["objective_state"][n] for n in obj_names])
+            nd.cuts[0].add(s * c["intercept"], coef, st, y)
             nd.cuts[0].add_point(st)
         for c in e.get("multi_cuts", []):
             k = int(c["realization"]) - 1

@@ -16,20 +16,23 @@ def deterministic_equivalent(graph, max_tree_nodes=200_000, return_model=False):
 
     Every tree node is a copy of its stage LP with its noise applied (starting
     from the model as built, so a parameterisation should set every value it
-    changes). Incoming states are linked to the parent's outgoing states.
+    changes). Incoming states are linked to the parent's outgoing states. An objective state is
+    advanced along the tree (``update(parent value, omega)``) and the noise re-applied at each tree
+    node's value, so the LP is the exact tree problem.
     """
     col_lo, col_hi, col_cost = [], [], []
     row_lo, row_hi, r_start, r_idx, r_val = [], [], [], [], []
     const = 0.0
     n_tree = 0
-    # stack of (graph node index, noise index, probability, parent out cols or None)
+    # stack of (graph node index, noise index, probability, parent out cols or None, parent's y)
+    y0 = graph.initial_objective_state if graph.objective_state_names else None
     stack = []
     for c, pc in graph.root_children:
         for k, pk in enumerate(graph.nodes[c].sp.noise_probs):
             if pc * pk > 0:
-                stack.append((c, k, pc * pk, None))
+                stack.append((c, k, pc * pk, None, y0))
     while stack:
-        i, k, prob, parent_out = stack.pop()
+        i, k, prob, parent_out, y_in = stack.pop()
         n_tree += 1
         if n_tree > max_tree_nodes:
             raise ValueError(f"the scenario tree has more than {max_tree_nodes} nodes")
@@ -38,7 +41,12 @@ def deterministic_equivalent(graph, max_tree_nodes=200_000, return_model=False):
         lo, hi, cost = list(sp.col_lo), list(sp.col_hi), list(sp.col_cost)
         rlo, rhi = list(sp.row_lo), list(sp.row_hi)
         rows = [dict(r) for r in sp.rows]
-        sp.noise_changes[k].apply_to_data(lo, hi, cost, rlo, rhi, rows)
+        if y_in is None:
+            y = None
+            sp.noise_changes[k].apply_to_data(lo, hi, cost, rlo, rhi, rows)
+        else:
+            y = sp.objective_state_def.advance(y_in, sp.noise_support[k])
+            sp.record(sp.noise_support[k]).apply_to_data(lo, hi, cost, rlo, rhi, rows)
         off = len(col_lo)
         col_lo.extend(lo)
         col_hi.extend(hi)
@@ -66,7 +74,7 @@ def deterministic_equivalent(graph, max_tree_nodes=200_000, return_model=False):
         for c, pc in nd.children:
             for kk, pk in enumerate(graph.nodes[c].sp.noise_probs):
                 if pc * pk > 0:
-                    stack.append((c, kk, prob * pc * pk, out_cols))
+                    stack.append((c, kk, prob * pc * pk, out_cols, y))
     h = new_highs()
     n = len(col_lo)
     h.addVars(n, np.array(col_lo), np.array(col_hi))

@@ -46,9 +46,14 @@ class MPIParallel:
     def exchange(self, cuts, cost):
         """Share this rank's new cuts; return (cuts of the other ranks in rank
         order, forward-pass costs of all ranks)."""
-        packed = [(i, j, a, np.asarray(c, dtype=float).tolist(),
-                   None if x is None else np.asarray(x, dtype=float).tolist())
-                  for i, j, a, c, x in cuts]
+        # a cut is (node, cut set, intercept, coefficients, state[, objective state])
+        if cuts and len(cuts[0]) > 5:
+            packed = [(i, j, a, np.asarray(c, dtype=float).tolist(), np.asarray(x, dtype=float).tolist(),
+                       np.asarray(y, dtype=float).tolist()) for i, j, a, c, x, y in cuts]
+        else:
+            packed = [(i, j, a, np.asarray(c, dtype=float).tolist(),
+                       None if x is None else np.asarray(x, dtype=float).tolist())
+                      for i, j, a, c, x in cuts]
         self.rendezvous()
         everything = self.comm.allgather((packed, cost))
         others = []

@@ -10,6 +10,7 @@ import highspy
 import numpy as np
 
 from .expressions import Constraint, LinearExpression, Variable
+from .objective_state import ObjectiveState
 from .solver import OPTIMAL, new_highs
 
 __all__ = [
@@ -144,6 +145,7 @@ class Subproblem:
         self.highs = None
         self.failure_dir = None
         self.recoveries = 0  # number of solves that needed the recovery path
+        self.objective_state_def = None  # ObjectiveState or None
 
     # -- model building --------------------------------------------------------
     def add_variable(self, lower=0.0, upper=INF, cost=0.0, name=None) -> Variable:
@@ -181,6 +183,31 @@ class Subproblem:
         st = State(name, x_in, x_out, lo, hi, float(initial))
         self.states[name] = st
         return st
+
+    def add_objective_state(self, update, initial, lipschitz, lower=None, upper=None,
+                            names=None) -> ObjectiveState:
+        """Add an objective state (see :mod:`sddp.objective_state`): after the node's noise ``omega``
+        is observed its value is ``update(previous, omega)``; read it as :attr:`objective_state` in
+        the parameterisation function to set objective coefficients (never constraints).
+
+        ``initial`` is the value entering the first stage (a float or one value per dimension);
+        ``lipschitz`` bounds the change of the cost-to-go per unit change of each dimension (in
+        objective units per state unit: too small voids the bound, too large slows convergence);
+        ``lower``/``upper`` are hints on the range (where the initial bound is written)."""
+        if self.objective_state_def is not None:
+            raise ValueError("add_objective_state can be called once per node (use a vector state "
+                             "for several dimensions)")
+        if self.highs is not None:
+            raise RuntimeError("cannot add an objective state after the subproblem is built")
+        self.objective_state_def = ObjectiveState(update, initial, lipschitz, lower, upper, names)
+        return self.objective_state_def
+
+    @property
+    def objective_state(self):
+        """The node's current objective state: a float (one dimension) or a tuple."""
+        if self.objective_state_def is None:
+            raise AttributeError(f"node {self.node!r} has no objective state (add_objective_state)")
+        return self.objective_state_def.user_value()
 
     def add_constraint(self, expr, sense="==", rhs=0.0, name=None) -> Constraint:
         """Add ``expr (sense) rhs`` with sense one of ``'<=' '>=' '=='``."""
@@ -423,6 +450,19 @@ class PolicyGraph:
             nd.out_hi = np.array([s.upper for s in sts])
         root_sp = self.nodes[self.root_children[0][0]].sp if self.root_children else first
         self.initial_state = np.array([root_sp.states[n].initial for n in self.state_names])
+        # objective states: none, or one of the same names in every node (initial value: the root's)
+        defs = [nd.sp.objective_state_def for nd in self.nodes]
+        self.objective_state_names = []
+        self.initial_objective_state = np.empty(0)
+        if any(d is not None for d in defs):
+            ref = root_sp.objective_state_def or next(d for d in defs if d is not None)
+            for nd, d in zip(self.nodes, defs):
+                if d is None or d.names != ref.names:
+                    raise ValueError(f"node {nd.key!r} has objective state "
+                                     f"{None if d is None else d.names}, expected {ref.names}: "
+                                     "call add_objective_state in every node with the same dimension")
+            self.objective_state_names = list(ref.names)
+            self.initial_objective_state = ref.initial.copy()
         self.cut_type = None
         self._check_acyclic()
 
@@ -454,6 +494,11 @@ class PolicyGraph:
     @property
     def n_states(self):
         return len(self.state_names)
+
+    @property
+    def n_objective_states(self):
+        """Dimension of the objective state (0: none)."""
+        return len(self.objective_state_names)
 
     def num_cuts(self) -> int:
         """Number of active cuts over all nodes."""

@@ -55,7 +55,9 @@ class _Recorder:
         for nd in graph.nodes:
             m = []
             for name in self.variables:
-                if name in ("stage_objective", "noise"):
+                if name in ("stage_objective", "noise", "objective_state"):
+                    if name == "objective_state" and not graph.objective_state_names:
+                        raise KeyError("no objective state in this policy graph (add_objective_state)")
                     m.append((name, name))
                     continue
                 v = nd.sp.names.get(name)
@@ -64,7 +66,7 @@ class _Recorder:
                 m.append((name, v.col))
             self.cols[nd.index] = m
 
-    def __call__(self, step, nd, cv, stage_cost, omega):
+    def __call__(self, step, nd, cv, stage_cost, omega, y=None):
         rows = self.rows
         r = self.replication
         for name, col in self.cols[nd.index]:
@@ -72,6 +74,8 @@ class _Recorder:
                 val = stage_cost
             elif col == "noise":
                 val = omega
+            elif col == "objective_state":
+                val = float(y[0]) if len(y) == 1 else tuple(y.tolist())
             else:
                 val = cv[col]
             rows.append((r, nd.stage, nd.key, name, val))
@@ -86,6 +90,21 @@ def _run(graph, trajectories, variables):
     x0 = graph.initial_state
     rec = _Recorder(graph, variables) if variables else None
     costs = np.empty(len(trajectories))
+    if graph.objective_state_names:
+        y0 = graph.initial_objective_state
+        for r, traj in enumerate(trajectories):
+            x, y = x0, y0
+            total = 0.0
+            if rec is not None:
+                rec.replication = r
+            for step, (i, k, omega) in enumerate(traj):
+                nd = nodes[i]
+                x, y, stage, cv = solver.solve_stage_y(nd, x, y, omega)
+                total += stage
+                if rec is not None:
+                    rec(step, nd, cv, sign * stage, omega, y)
+            costs[r] = sign * total
+        return costs, (rec.rows if rec is not None else [])
     for r, traj in enumerate(trajectories):
         x = x0
         total = 0.0
@@ -116,7 +135,8 @@ def simulate(graph, n_replications=100, variables=(), random_state=None, samplin
 
     ``variables`` are names given to ``add_variable``/``add_state`` (a state's
     name records its outgoing value, ``name + '_in'`` the incoming one), or
-    ``'stage_objective'`` / ``'noise'``. With ``parallel='mpi'`` replications
+    ``'stage_objective'`` / ``'noise'`` / ``'objective_state'`` (the node's value after its update: a
+    float for one dimension, else a tuple). With ``parallel='mpi'`` replications
     are split over the ranks and gathered on every rank.
     """
     par = resolve_parallel(parallel)

@@ -219,3 +219,72 @@ class NodeSolver:
         self.solves += K
         self.solve_time += t_run
         return V, D
+
+    # -- objective states (sddp.objective_state): the noise changes depend on the state, so they are
+    # recorded per solve; these paths are separate so that graphs without one keep the fast kernel
+    def _prepare_y(self, nd, y_in, omega):
+        """Advance the node's objective state from ``y_in`` under ``omega``, apply the noise and set the
+        costs of ``mu``; returns the node's objective state."""
+        y = nd.sp.objective_state_def.advance(y_in, omega)
+        nd.sp.record(omega).apply(nd.h)
+        if nd.theta >= 0:  # the columns mu exist at nodes with a cost-to-go (cuts.prepare_cuts)
+            nd.h.changeColsCost(len(y), nd.mu_cols, y)
+        return y
+
+    def _run_y(self, nd, omega):
+        self.solves += 1
+        t0 = perf_counter()
+        nd.run()
+        self.solve_time += perf_counter() - t0
+        if nd.status().value != _OPTIMAL_VALUE:
+            nd.sp.recover(omega)
+
+    def solve_y(self, nd, x, y_in, omega) -> float:
+        """:meth:`solve` for a graph with an objective state entering the node as ``y_in``."""
+        if nd.n_states:
+            nd.set_cols_bounds(nd.n_states, nd.in_cols, x, x)
+        self._prepare_y(nd, y_in, omega)
+        self._run_y(nd, omega)
+        return nd.objective_value() + nd.const
+
+    def solve_stage_y(self, nd, x, y_in, omega):
+        """:meth:`solve_stage` with an objective state entering as ``y_in``; returns the outgoing
+        state, the node's objective state, the stage cost (without ``theta + y @ mu``) and the columns."""
+        n = nd.n_states
+        if n:
+            nd.set_cols_bounds(n, nd.in_cols, x, x)
+        y = self._prepare_y(nd, y_in, omega)
+        self._run_y(nd, omega)
+        cv = nd.get_solution().col_value
+        if n:
+            x_out = np.array(nd.get_out(cv), dtype=float).reshape(n)
+            np.maximum(x_out, nd.out_lo, out=x_out)
+            np.minimum(x_out, nd.out_hi, out=x_out)
+        else:
+            x_out = np.empty(0)
+        stage = nd.objective_value() + nd.const
+        if nd.theta >= 0:
+            stage -= cv[nd.theta]
+            for j, c in enumerate(nd.mu_cols):
+                stage -= y[j] * cv[c]
+        return x_out, y, stage, cv
+
+    def child_values_y(self, nd, x, y):
+        """:meth:`child_values` when ``nd``'s objective state is ``y``: each child realisation
+        advances it under its own noise."""
+        n = len(x)
+        vals, duals = [], []
+        nodes = self.graph.nodes
+        for c, k, _ in nd.realizations:
+            child = nodes[c]
+            omega = child.sp.noise_support[k]
+            if n:
+                child.set_cols_bounds(n, child.in_cols, x, x)
+            self._prepare_y(child, y, omega)
+            self._run_y(child, omega)
+            vals.append(child.objective_value())
+            if n:
+                duals.append(child.get_in(child.get_solution().col_dual))
+        V = np.add(vals, nd.child_const)
+        D = np.array(duals, dtype=float).reshape(len(vals), n) if n else np.zeros((len(vals), 0))
+        return V, D

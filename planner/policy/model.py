@@ -4,12 +4,15 @@ import peak as states.
 
 Stage model (period t, lattice node k; powers in kW averaged over the period, costs in EUR):
 
-* states: the state of charge ``soc:<site>`` (kWh) of every battery, and ``peak_kw``, the running
-  maximum of the contract's net grid import (``peak' >= peak``, ``peak' >= import_t``); the
-  overrun charge f3 * max(0, peak - threshold * P) is paid at the last stage: exact and convex
-  (a tie-breaking cost of 1e-7 EUR per kW and period keeps ``peak'`` at the running maximum
-  where the cuts are still flat in the peak; without it an untrained policy may raise the peak
-  state to its upper bound at no apparent cost and pay the overrun at the end).
+* states: the state of charge ``soc:<site>`` (kWh) of every battery, ``peak_kw``, the running
+  maximum of the contract's net grid import (``peak' >= peak``, ``peak' >= import_t``), and
+  ``overrun_kw``, the running overrun ``max(0, peak - threshold * P)`` (``o' >= o``,
+  ``o' >= peak' - threshold * P``). The overrun charge is paid when incurred: each stage costs
+  f3 * (o' - o), linear in the incoming state, so the cuts carry slope f3 in the overrun from the
+  first iteration on; over the day the charges add up to f3 * max(0, peak - threshold * P), the
+  terminal charge (exact and convex). (A tie-breaking cost of 1e-7 EUR per kW and period keeps
+  ``peak'`` at the running maximum; without it an untrained policy may raise the peak state to its
+  upper bound at no apparent cost.)
   The demand window (15 min) is shorter than an hour: the power is taken flat within a period, so
   the window average equals the period average.
 * per site: battery charge/discharge (efficiencies, power, SoC bounds), generator output in
@@ -216,7 +219,8 @@ def policy_inputs(case: Case, schedule: FixedSchedule | None = None, scenarios=N
     c = case.contract
     notes = ["generator: continuous output in [0, capacity]; min load, start-up cost and on/off ignored",
              "15-minute demand window taken as the period average (power flat within a period)",
-             "overrun charge f3 paid in full on the horizon's peak above threshold * P"]
+             "overrun charge f3 paid in full on the horizon's peak above threshold * P (SDDP stages "
+             "charge it in the period where it is incurred)"]
     if c.day_ahead_scope == "per_site":
         notes.append("day_ahead_scope = per_site: the day-ahead purchases are pooled over the sites")
     return PolicyInputs(
@@ -253,16 +257,21 @@ class HourHandles:
     shortfall: dict = field(default_factory=dict)
     flows: list = field(default_factory=list)
     shed_fraction: object = None
+    overrun_out: object = None
 
 
 def add_hour(m, inp: PolicyInputs, t: int, soc_in: dict, peak_in, soc_out: dict | None = None,
              peak_out=None, terminal: bool = False, battery_fixed=None, import_cap_kw=None,
-             proportional_shedding: bool = False, overrun: bool | None = None) -> HourHandles:
+             proportional_shedding: bool = False, overrun: bool | None = None, overrun_in=None,
+             overrun_out=None) -> HourHandles:
     """Variables and constraints of period ``t``. ``soc_in``/``peak_in`` are variables or numbers;
     ``soc_out``/``peak_out`` given (SDDP states) or created here. Values are applied later by
     :func:`apply_values`. ``battery_fixed`` (N,) fixes discharge - charge of each battery (kW).
     ``terminal`` adds the end-of-day SoC penalty; ``overrun`` (default: ``terminal``) charges
-    f3 * max(0, peak_out - threshold) in this period."""
+    f3 * max(0, peak_out - threshold) in this period. ``overrun_in`` (a variable: the overrun state
+    entering the period) charges the overrun when incurred instead, f3 * (overrun_out - overrun_in)
+    with ``overrun_out >= overrun_in`` and ``overrun_out >= peak_out - threshold`` (``overrun_out``
+    given as an SDDP state or created here)."""
     if overrun is None:
         overrun = terminal
     h = inp.period_hours
@@ -335,12 +344,23 @@ def add_hour(m, inp: PolicyInputs, t: int, soc_in: dict, peak_in, soc_out: dict 
     m.set_objective_coefficient(peak_out, PEAK_TIE_BREAK_EUR_PER_KW)
     m.add_constraint(peak_out - peak_in, ">=", 0.0)
     m.add_constraint(peak_out - total, ">=", 0.0)
+    if overrun_in is not None:
+        f3 = inp.overrun_charge_eur_per_kw
+        if overrun_out is None:
+            overrun_out = m.add_variable(0.0, INF, 0.0, f"overrun_state_kw:{t}")
+        # f3 * (o' - o): o is fixed in a stage, so only o' > o costs. The cost-to-go falls by at most
+        # f3 per kW of o' (the next stage's -f3 * o), so raising o' early can tie with raising it
+        # when incurred; the tie-break keeps o' at max(o, peak' - threshold)
+        m.set_objective_coefficient(overrun_out, f3 + PEAK_TIE_BREAK_EUR_PER_KW)
+        m.set_objective_coefficient(overrun_in, -f3)
+        m.add_constraint(overrun_out - overrun_in, ">=", 0.0)
+        m.add_constraint(overrun_out - peak_out, ">=", -inp.overrun_threshold_kw)
     over = None
     if overrun:
         over = m.add_variable(0.0, INF, inp.overrun_charge_eur_per_kw, "overrun_kw")
         m.add_constraint(over - peak_out, ">=", -inp.overrun_threshold_kw)
     return HourHandles(soc_out, peak_out, charge, discharge, gens, grid, shed, curt, buy, sell,
-                       balance, contract, over, shortfall, flows, shed_fraction)
+                       balance, contract, over, shortfall, flows, shed_fraction, overrun_out)
 
 
 def apply_values(m, inp: PolicyInputs, t: int, hh: HourHandles, values) -> None:
@@ -448,7 +468,7 @@ def build_policy_model(inputs: PolicyInputs, scenarios=None, lattice=None, scale
     if len(lattice.node_values) != T:
         raise ValueError(f"the lattice has {len(lattice.node_values)} stages; the case has {T} periods")
     bsites = inputs.battery_sites
-    names = [f"soc:{inputs.site_names[i]}" for i in bsites] + ["peak_kw"]
+    names = [f"soc:{inputs.site_names[i]}" for i in bsites] + ["peak_kw", "overrun_kw"]
     peak_hi = float(np.sum(inputs.connection_kw))
     stage_mins = stage_minimum_costs(inputs, lattice)
     lower_bound = cost_to_go_lower_bound(stage_mins)
@@ -461,7 +481,9 @@ def build_policy_model(inputs: PolicyInputs, scenarios=None, lattice=None, scale
             st = sp.add_state(f"soc:{inputs.site_names[i]}", b.soc_min_kwh, b.soc_max_kwh, b.initial_soc_kwh)
             soc_in[i], soc_out[i] = st.incoming, st.outgoing
         pk = sp.add_state("peak_kw", 0.0, peak_hi, 0.0)
-        hh = add_hour(sp, inputs, t - 1, soc_in, pk.incoming, soc_out, pk.outgoing, terminal=(t == T))
+        ov = sp.add_state("overrun_kw", 0.0, peak_hi, 0.0)
+        hh = add_hour(sp, inputs, t - 1, soc_in, pk.incoming, soc_out, pk.outgoing, terminal=(t == T),
+                      overrun=False, overrun_in=ov.incoming, overrun_out=ov.outgoing)
         value = lattice.node_values[t - 1][k - 1]
         sp.parameterize([value], None, lambda sp_, w: apply_values(sp_, inputs, t - 1, hh, w))
         # names for recording (same in every node)
@@ -506,7 +528,8 @@ def add_initial_cuts(model: PolicyModel, path) -> None:
 
 
 def stage_minimum_costs(inputs: PolicyInputs, lattice) -> list:
-    """Least cost of each stage and lattice node over every incoming state (relaxed states)."""
+    """Least cost of each stage and lattice node over every incoming state (relaxed states), with the
+    stage model of :func:`build_policy_model` (overrun charged when incurred)."""
     T = inputs.n_periods
     peak_hi = float(np.sum(inputs.connection_kw))
     out = []
@@ -517,7 +540,9 @@ def stage_minimum_costs(inputs: PolicyInputs, lattice) -> list:
             soc_in = {i: lp.add_variable(inputs.battery[i].soc_min_kwh, inputs.battery[i].soc_max_kwh)
                       for i in inputs.battery_sites}
             peak_in = lp.add_variable(0.0, peak_hi)
-            hh = add_hour(lp, inputs, t, soc_in, peak_in, terminal=(t == T - 1))
+            overrun_in = lp.add_variable(0.0, peak_hi)
+            hh = add_hour(lp, inputs, t, soc_in, peak_in, terminal=(t == T - 1), overrun=False,
+                          overrun_in=overrun_in)
             apply_values(lp, inputs, t, hh, value)
             row.append(lp.solve()[0])
         out.append(np.array(row))
