@@ -20,12 +20,14 @@ from pathlib import Path
 import pandas as pd
 import tomli_w
 
+from planner.data_sources import DataSource, mean_power_kw
+from planner.errors import BadInputError
 from planner.load_profiles import available_profiles
 
 MATERIALS = ("M1", "M2", "M3")
 
 
-class CaseError(ValueError):
+class CaseError(BadInputError):
     """A case file that cannot be used; the message lists every problem found, one per line."""
 
     def __init__(self, problems: list[str], source: str | None = None):
@@ -35,9 +37,11 @@ class CaseError(ValueError):
 
 
 def _f(default=dataclasses.MISSING, *, unit: str = "", ge=None, gt=None, le=None, lt=None,
-       choices=None, doc: str = ""):
-    """A dataclass field carrying its unit, bounds and allowed values for validation and docs."""
-    meta = {"unit": unit, "ge": ge, "gt": gt, "le": le, "lt": lt, "choices": choices, "doc": doc}
+       choices=None, doc: str = "", inf_ok: bool = False):
+    """A dataclass field carrying its unit, bounds and allowed values for validation and docs
+    (``inf_ok``: the field accepts ``inf``, meaning "no limit"; other numbers must be finite)."""
+    meta = {"unit": unit, "ge": ge, "gt": gt, "le": le, "lt": lt, "choices": choices, "doc": doc,
+            "inf_ok": inf_ok}
     if isinstance(default, (list, dict)):
         value = default
         return field(default_factory=lambda: type(value)(value), metadata=meta)
@@ -71,7 +75,7 @@ class MaterialStorage:
 
     initial_t: float = _f(0.0, unit="t", ge=0)
     min_t: float = _f(0.0, unit="t", ge=0)
-    max_t: float = _f(math.inf, unit="t", ge=0)
+    max_t: float = _f(math.inf, unit="t", ge=0, inf_ok=True, doc="storage capacity (default: no limit)")
     final_min_t: float | None = _f(None, unit="t", ge=0, doc="stock required at the end of the horizon (default: min_t)")
 
 
@@ -88,9 +92,14 @@ class Delivery:
 class BaseLoad:
     """Site consumption outside the production lines."""
 
-    mean_kw: float = _f(unit="kW", ge=0, doc="mean base load")
+    mean_kw: float | None = _f(None, unit="kW", ge=0,
+                               doc="mean base load; required unless values_kw or source is given "
+                                   "(with source, default: the mean of the readings)")
     profile: str = _f("flat", doc="shape name from data/profiles/base_load_shapes.csv, or 'flat'")
     values_kw: list[float] | None = _f(None, unit="kW", ge=0, doc="explicit load per period (overrides profile)")
+    source: DataSource | None = _f(None, doc="the site's metered load (CSV, Parquet or SQL; see "
+                                             "planner/data_sources.py): the periods from local midnight "
+                                             "of scenarios.day are read from it (overrides profile)")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -168,7 +177,8 @@ class Site:
     plan_t_per_day: dict[str, float] = _f({}, unit="t/day", ge=0, doc="production required per material per day")
     deliveries: list[Delivery] = _f([])
     no_m1_m2_together: bool = _f(False, doc="site rule: never M1 and M2 in production at the same time")
-    grid_connection_kw: float = _f(math.inf, unit="kW", gt=0)
+    grid_connection_kw: float = _f(math.inf, unit="kW", gt=0, inf_ok=True,
+                                   doc="most the site can import or export (default: no limit)")
     generator: Generator | None = _f(None)
     microgrid: Microgrid = _f(Microgrid())
     sizing: SizingLimits | None = _f(None)
@@ -221,7 +231,8 @@ class Contract:
     overrun_threshold: float = _f(1.10, ge=1)
     demand_window_minutes: float = _f(15.0, unit="min", gt=0, doc="averaging window of the peak P'")
     billing_period_days: float = _f(30.0, unit="day", gt=0, doc="monthly charges are prorated over it")
-    peak_cap_kw: float | None = _f(None, unit="kW", gt=0, doc="optional hard cap on grid import")
+    peak_cap_kw: float | None = _f(None, unit="kW", gt=0, inf_ok=True,
+                                   doc="optional hard cap on the total net grid import (default: none)")
     intraday: IntradayTerms = _f(IntradayTerms())
     resale: ResaleTerms = _f(ResaleTerms())
 
@@ -237,7 +248,8 @@ class ScenarioSettings:
                                   "default: the hourly median of the calibrated price model for the day")
     n_scenarios: int = _f(50, gt=0)
     seed: int = _f(0, ge=0)
-    price_level_eur_per_mwh: float | None = _f(None, doc="rescale prices to this yearly mean")
+    price_level_eur_per_mwh: float | None = _f(None, unit="EUR/MWh", gt=0,
+                                               doc="rescale prices to this yearly mean (default: as calibrated)")
     parameters: str = _f("data/calibrated", doc="folder of fitted model parameters (JSON)")
 
 
@@ -245,20 +257,20 @@ class ScenarioSettings:
 class Economics:
     """Investment economics for sizing."""
 
-    horizon_years: int = _f(20, gt=0, le=60)
-    discount_rate: float = _f(0.06, ge=0, lt=1)
-    pv_capex_eur_per_kwp: float = _f(800.0, ge=0)
-    pv_opex_eur_per_kwp_year: float = _f(15.0, ge=0)
-    pv_degradation_per_year: float = _f(0.005, ge=0, lt=1)
-    wind_capex_eur_per_kw: float = _f(1400.0, ge=0)
-    wind_opex_eur_per_kw_year: float = _f(40.0, ge=0)
-    wind_degradation_per_year: float = _f(0.0063, ge=0, lt=1, doc="Germany fleet (Germer & Kleidon 2019)")
-    battery_capex_eur_per_kwh: float = _f(300.0, ge=0)
-    battery_capex_eur_per_kw: float = _f(150.0, ge=0)
-    battery_opex_eur_per_kwh_year: float = _f(5.0, ge=0)
-    battery_cost_decline_per_year: float = _f(0.04, ge=0, lt=1, doc="replacement cost falls by this per year")
-    generator_capex_eur_per_kw: float = _f(600.0, ge=0)
-    generator_opex_eur_per_kw_year: float = _f(15.0, ge=0)
+    horizon_years: int = _f(20, unit="year", gt=0, le=60)
+    discount_rate: float = _f(0.06, unit="1/year", ge=0, lt=1)
+    pv_capex_eur_per_kwp: float = _f(800.0, unit="EUR/kWp", ge=0)
+    pv_opex_eur_per_kwp_year: float = _f(15.0, unit="EUR/kWp/year", ge=0)
+    pv_degradation_per_year: float = _f(0.005, unit="1/year", ge=0, lt=1)
+    wind_capex_eur_per_kw: float = _f(1400.0, unit="EUR/kW", ge=0)
+    wind_opex_eur_per_kw_year: float = _f(40.0, unit="EUR/kW/year", ge=0)
+    wind_degradation_per_year: float = _f(0.0063, unit="1/year", ge=0, lt=1, doc="Germany fleet (Germer & Kleidon 2019)")
+    battery_capex_eur_per_kwh: float = _f(300.0, unit="EUR/kWh", ge=0)
+    battery_capex_eur_per_kw: float = _f(150.0, unit="EUR/kW", ge=0)
+    battery_opex_eur_per_kwh_year: float = _f(5.0, unit="EUR/kWh/year", ge=0)
+    battery_cost_decline_per_year: float = _f(0.04, unit="1/year", ge=0, lt=1, doc="replacement cost falls by this per year")
+    generator_capex_eur_per_kw: float = _f(600.0, unit="EUR/kW", ge=0)
+    generator_opex_eur_per_kw_year: float = _f(15.0, unit="EUR/kW/year", ge=0)
     pv_lifetime_years: float = _f(30.0, unit="year", gt=0, doc="for the linear salvage value")
     wind_lifetime_years: float = _f(25.0, unit="year", gt=0, doc="for the linear salvage value")
     generator_lifetime_years: float = _f(25.0, unit="year", gt=0, doc="for the linear salvage value")
@@ -362,6 +374,10 @@ def _convert(value, tp, path, problems, meta=None):
             return math.nan
         if math.isnan(float(value)):
             problems.append(f"{path}: NaN is not allowed")
+        elif math.isinf(float(value)) and not (meta or {}).get("inf_ok"):
+            unit = f" in {meta['unit']}" if (meta or {}).get("unit") else ""
+            problems.append(f"{path} = {value}: must be a finite number; give it{unit}")
+            return math.nan
         _check_bounds(value, meta, path, problems)
         return float(value)
     if tp is int:
@@ -473,11 +489,17 @@ def _check_site(site: Site, i: int, case: Case, profiles: set[str], turbines, pr
             if m in makeable:
                 makeable[m] += rate * case.horizon_hours
     bl = site.base_load
+    if bl.source is not None:
+        problems.extend(bl.source.problems(f"{p}.base_load.source"))
+        if bl.values_kw is not None:
+            problems.append(f"{p}.base_load: give values_kw or source, not both")
+    elif bl.mean_kw is None and bl.values_kw is None:
+        problems.append(f"{p}.base_load.mean_kw: required field missing (kW) unless values_kw or source is given")
     if bl.values_kw is not None and len(bl.values_kw) != case.n_periods:
         problems.append(
             f"{p}.base_load.values_kw: has {len(bl.values_kw)} values; the horizon has {case.n_periods} periods"
         )
-    if bl.values_kw is None and bl.profile not in profiles:
+    if bl.values_kw is None and bl.source is None and bl.profile not in profiles:
         close = difflib.get_close_matches(bl.profile, sorted(profiles), n=3)
         problems.append(
             f"{p}.base_load.profile = {bl.profile!r}: unknown shape; available: {', '.join(sorted(profiles))}"
@@ -544,16 +566,23 @@ def validate(case: Case, problems: list[str] | None = None) -> Case:
     if not case.sites:
         problems.append("sites: at least one [[sites]] table is required")
     _whole_periods(case.horizon_hours, case.period_hours, "horizon_hours", problems)
-    if (60.0 / case.period_minutes) % 1 and (case.period_minutes / 60.0) % 1:
-        problems.append(f"period_minutes = {case.period_minutes}: must divide an hour or be whole hours")
+    period_ok = not ((60.0 / case.period_minutes) % 1 and (case.period_minutes / 60.0) % 1)
+    if not period_ok:
+        problems.append(f"period_minutes = {case.period_minutes:g} min: the model's hourly data (prices, load "
+                        f"shapes) need a period that divides 60 min or is a whole number of hours; use one of "
+                        f"5, 10, 15, 20, 30, 60, 120, 180 min")
     names = [s.name for s in case.sites]
     for dup in {n for n in names if names.count(n) > 1}:
         problems.append(f"sites: site name {dup!r} used twice; names must be unique")
     profiles = set(available_profiles()) | {"flat"}
     turbines = _known_turbines() if any(
         s.microgrid.wind or (s.sizing and s.sizing.candidate_turbines) for s in case.sites) else None
+    site_problems: list[str] = []
     for i, site in enumerate(case.sites):
-        _check_site(site, i, case, profiles, turbines, problems)
+        _check_site(site, i, case, profiles, turbines, site_problems)
+    if not period_ok:  # one message for a bad period, not one per latency and delivery field
+        site_problems = [p for p in site_problems if "is not a whole number of periods" not in p]
+    problems.extend(site_problems)
     pairs = set()
     for j, link in enumerate(case.links):
         lp = f"links[{j}]"
@@ -585,7 +614,36 @@ def validate(case: Case, problems: list[str] | None = None) -> Case:
         )
     if problems:
         raise CaseError(problems, case.source)
-    return case
+    return _with_metered_means(case)
+
+
+def _with_metered_means(case: Case) -> Case:
+    """Sites whose base load is metered get mean_kw = the mean of their readings when it is absent."""
+    sites, problems = [], []
+    for i, site in enumerate(case.sites):
+        bl = site.base_load
+        if bl.source is not None and bl.mean_kw is None:
+            try:
+                bl = dataclasses.replace(bl, mean_kw=mean_power_kw(bl.source))
+            except (ValueError, OSError) as exc:
+                problems.append(f"sites[{i}].base_load.source: cannot be read: {exc}")
+            site = dataclasses.replace(site, base_load=bl)
+        sites.append(site)
+    if problems:
+        raise CaseError(problems, case.source)
+    return dataclasses.replace(case, sites=sites)
+
+
+def _resolve_source_paths(case: Case, base_dir: Path) -> Case:
+    """Relative data-source paths are relative to the case file's folder."""
+    sites = []
+    for site in case.sites:
+        source = site.base_load.source
+        if source is not None and source.path is not None and not Path(source.path).is_absolute():
+            source = dataclasses.replace(source, path=str((base_dir / source.path).resolve()))
+            site = dataclasses.replace(site, base_load=dataclasses.replace(site.base_load, source=source))
+        sites.append(site)
+    return dataclasses.replace(case, sites=sites)
 
 
 def case_from_dict(data: dict, source: str | None = None) -> Case:
@@ -602,6 +660,8 @@ def case_from_dict(data: dict, source: str | None = None) -> Case:
             pass
         raise CaseError(problems, source)
     case = dataclasses.replace(case, source=source)
+    if source is not None:
+        case = _resolve_source_paths(case, Path(source).parent)
     return validate(case, problems)
 
 
@@ -650,8 +710,34 @@ def save_case(case: Case, path) -> Path:
     return path
 
 
-def field_docs(cls=Case, prefix: str = "") -> list[tuple[str, str, str, str]]:
-    """(path, type, unit, doc) of every field, for the documentation of the format."""
+def _default_text(f) -> str:
+    """'required', or the default value of a field, for the documentation."""
+    if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+        return "required"
+    value = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+    if value is None:
+        return "none"
+    if dataclasses.is_dataclass(value):
+        return "see fields"
+    if isinstance(value, float) and math.isinf(value):
+        return "inf (no limit)"
+    return f"`{value!r}`" if not isinstance(value, (list, dict)) or value else "empty"
+
+
+def _bounds_text(meta) -> str:
+    """Bounds and allowed values of a field, for the documentation."""
+    parts = [f"{word} {meta[key]:g}" for key, word in (("gt", ">"), ("ge", ">="), ("lt", "<"), ("le", "<="))
+             if meta.get(key) is not None]
+    if meta.get("choices"):
+        parts.append("one of " + ", ".join(f"`{c}`" for c in meta["choices"]))
+    if meta.get("inf_ok"):
+        parts.append("inf allowed")
+    return "; ".join(parts)
+
+
+def field_docs(cls=Case, prefix: str = "") -> list[tuple[str, str, str, str, str, str]]:
+    """(path, type, unit, required or default, bounds and allowed values, doc) of every field, for the
+    documentation of the format."""
     rows = []
     hints = typing.get_type_hints(cls)
     for f in dataclasses.fields(cls):
@@ -669,7 +755,8 @@ def field_docs(cls=Case, prefix: str = "") -> list[tuple[str, str, str, str]]:
         if typing.get_origin(tp) is dict and dataclasses.is_dataclass(typing.get_args(tp)[1]):
             inner = typing.get_args(tp)[1]
             path += ".<material>"
-        rows.append((path, _type_name(tp), f.metadata.get("unit", ""), f.metadata.get("doc", "")))
+        rows.append((path, _type_name(tp), f.metadata.get("unit", ""), _default_text(f), _bounds_text(f.metadata),
+                     f.metadata.get("doc", "")))
         if dataclasses.is_dataclass(inner):
             rows.extend(field_docs(inner, path + "."))
     return rows
@@ -680,10 +767,16 @@ def case_format_markdown() -> str:
     rows = ["# Case file format (TOML)", "",
             "Generated from `planner/case.py` by `python -m planner.case > docs/case_format.md`; "
             "`data/cases/default.toml` is a complete example. Unknown fields are errors; every "
-            "problem is reported at once with its path.", "",
-            "| field | type | unit | meaning |", "| --- | --- | --- | --- |"]
-    for path, tp, unit, doc in field_docs():
-        rows.append(f"| `{path}` | {tp} | {unit} | {doc} |")
+            "problem is reported at once with its path. Relative paths (`scenarios.parameters`) resolve "
+            "against the repository root. Materials are M1, M2 and M3 (fixed); the site rule "
+            "`no_m1_m2_together` is the one production rule the model knows. Money is in EUR; "
+            "fractions and ratios have no unit. `planner validate CASE` runs these checks and every "
+            "pre-solve check of plan, size, policy and decompose (production plan, grid connections, "
+            "peak cap, pvlib and windpowerlib names).", "",
+            "| field | type | unit | required / default | bounds, allowed values | meaning |",
+            "| --- | --- | --- | --- | --- | --- |"]
+    for path, tp, unit, default, bounds, doc in field_docs():
+        rows.append(f"| `{path}` | {tp} | {unit} | {default} | {bounds} | {doc} |")
     return "\n".join(rows) + "\n"
 
 

@@ -1,24 +1,74 @@
-"""The ``planner`` command: one entry point with a subcommand per job.
+"""The ``planner`` command: one entry point with a subcommand per job; errors by family, no traceback.
 
-    planner validate CASE                 check a case file and summarise it
-    planner calibrate [--data DIR]        fit the scenario models on real data, write data/calibrated
-    planner scenarios CASE                sample and plot the case's scenarios
-    planner plan CASE --scenarios N --method ef|ph|lshaped [--np K]
-    planner study CASE --scenarios 10,20,50
-    planner policy CASE ...               train and simulate the hour-by-hour battery policy (SDDP)
-    planner size CASE ...                 microgrid sizing with ageing
-    planner decompose CASE --method price|quantity|prediction
-    planner run CASE --output DIR         the main job: every stage, one report
+Every numeric option is checked before any work starts; our error families map to exit codes
+(``planner.errors``: 2 bad input, 3 no certified answer; ``--debug`` shows the traceback).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import dataclasses
+import io
+import math
+import shutil
+import signal
 import sys
 import time
+import traceback
 from pathlib import Path
 
-from planner.case import CaseError, load_case
+from planner.case import load_case
+from planner.data_sources import cached_meter_data, load_meter_data, source_from_dict
+from planner.store import Store
+from planner.errors import EXIT_BAD_INPUT, EXIT_NO_ANSWER, BadInputError, NoCertifiedAnswerError
+
+with contextlib.redirect_stdout(io.StringIO()):  # mpi-sppy prints a banner when it is first imported
+    from planner import mainjob
+    from planner.calibrate import calibrate
+    from planner.dayahead.feasibility import InfeasiblePlanError
+    from planner.dayahead.plan import NoPlanError
+    from planner.prechecks import presolve_warnings, require_presolve_checks
+    from planner.report import Report
+    from planner.solvers.mpi import MPIUnavailable
+    from planner.stochastic.evaluate import NoIncumbentError
+
+DESCRIPTION = """\
+Plans electricity for interconnected industrial sites under one global contract.
+planner SUBCOMMAND --help lists a subcommand's options and their defaults.
+
+exit codes: 0 done; 1 internal error (rerun with --debug for the traceback); 2 bad input (a case field
+or an option: the message names it, its unit and the fix); 3 no certified answer (an infeasible case,
+or no feasible plan within the time limit).
+"""
+
+MIN_MEASURE_SOLVE_S = 2.0  # below this per solve, EV / EEV / wait-and-see MIPs rarely find an incumbent
+NO_ANSWER_ERRORS = (NoCertifiedAnswerError, InfeasiblePlanError, NoPlanError, NoIncumbentError)
+
+
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows each option's default, unless its help text already says what the default is."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        if "default" in text or action.default in (None, False, argparse.SUPPRESS):
+            return text
+        return super()._get_help_string(action)
+
+
+class SubcommandParser(argparse.ArgumentParser):
+    """Every subcommand's parser shows the defaults in ``--help``."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
+
+
+class WallClockLimit(BaseException):
+    """The command's --time-limit passed before it could finish: raised by the alarm between solver calls,
+    a BaseException so that no library's ``except Exception`` swallows it; reported as no certified
+    answer (exit code 3)."""
+
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -46,159 +96,454 @@ def _case_summary(case) -> str:
 
 
 def cmd_validate(args) -> int:
+    """Every check that plan, size, policy and decompose run before solving; the first failing family
+    decides the exit code (names unknown to the libraries: 2; a case that cannot be operated: 3)."""
     case = load_case(args.case)
+    require_presolve_checks(case)
     print(_case_summary(case))
+    for note in presolve_warnings(case):
+        print(f"warning: {note}")
     print("valid")
     return 0
 
 
 def cmd_calibrate(args) -> int:
-    from planner.calibrate import calibrate
-
     written = calibrate(Path(args.data), Path(args.out), progress=not args.quiet)
     for path in written:
         print(f"wrote {path}")
     return 0
 
 
-def _run_stage(args, title: str, stage: str, **kwargs) -> int:
-    """Load the case, run one stage of the main job into its own report, print the report's path."""
-    from planner import mainjob
-    from planner.report import Report
-
+def load_checked_case(args):
+    """The case of ``args.case``, through every pre-solve check (the same as ``planner validate``)."""
     case = load_case(args.case)
-    report = Report(args.output, f"{title} for case {case.name}")
-    getattr(mainjob, stage)(case, report, **kwargs)
-    print(f"report: {report.write()}")
-    return 0
+    require_presolve_checks(case)
+    for note in presolve_warnings(case):
+        print(f"warning: {note}", file=sys.stderr)
+    return case
+
+
+def case_seed(args, case) -> int:
+    """``--seed``, or the case's ``scenarios.seed`` when the option is not given."""
+    return case.scenarios.seed if args.seed is None else args.seed
+
+
+def remaining_s(args) -> float | None:
+    """Seconds left of ``--time-limit`` (None: no limit)."""
+    limit = getattr(args, "time_limit", None)
+    if limit is None:
+        return None
+    return max(1.0, limit - (time.perf_counter() - args.started_at))
+
+
+def share_s(args, fraction: float, solves: int = 1) -> float | None:
+    """Seconds per solve when ``solves`` solves share ``fraction`` of what is left of ``--time-limit`` (the
+    rest covers data preparation and reporting, which take no limit)."""
+    left = remaining_s(args)
+    return None if left is None else max(1.0, fraction * left / solves)
+
+
+def warn_gap(result, target: float | None, what: str) -> None:
+    """A warning line when a result stopped above its gap target (time or iteration limit reached)."""
+    gap = getattr(result, "gap", None)
+    if target is None or gap is None:
+        return
+    if not math.isfinite(gap) or gap > target + 1e-12:
+        shown = "infinite" if not math.isfinite(gap) else f"{100 * gap:.3g} %"
+        print(f"warning: {what} stopped at a gap of {shown}, above the target {100 * target:.3g} %; the answer is "
+              "certified only within that gap; raise --time-limit (or the iteration limit) to close it",
+              file=sys.stderr)
+
+
+def _run_stage(args, title: str, stage: str, case=None, summary=None, **kwargs):
+    """Run one stage of the main job on the checked case into its own report, print the report's path;
+    return the stage's result. The output folder is removed again if the command fails before writing."""
+    case = load_checked_case(args) if case is None else case
+    existed = Path(args.output).exists()
+    try:
+        report = Report(args.output, f"{title} for case {case.name}")
+        result = getattr(mainjob, stage)(case, report, **kwargs)
+        if summary is not None:  # the one-screen summary opens the report
+            mainjob.executive_summary(report, case, **{summary: result}, rel_gap_target=args.gap)
+        print(f"report: {report.write()}")
+    except BaseException:
+        if not existed:
+            shutil.rmtree(args.output, ignore_errors=True)
+        raise
+    return result
 
 
 def cmd_scenarios(args) -> int:
-    return _run_stage(args, "Scenarios", "scenarios_stage", n_scenarios=args.scenarios, seed=args.seed)
+    case = load_case(args.case)
+    _run_stage(args, "Scenarios", "scenarios_stage", case=case, n_scenarios=args.scenarios,
+               seed=case_seed(args, case))
+    return 0
 
 
 def cmd_plan(args) -> int:
-    return _run_stage(args, "Day-ahead plan", "plan_stage", n_scenarios=args.scenarios, method=args.method,
-                      n_ranks=args.np, random_state=args.seed, rel_gap=args.gap, time_limit=args.time_limit,
-                      measures=not args.no_measures)
+    case = load_checked_case(args)
+    n_scenarios = case.scenarios.n_scenarios if args.scenarios is None else args.scenarios
+    # the wall-clock limit covers the solve and the measures (EV, EEV and one wait-and-see MIP per
+    # scenario): half for the solve, the rest shared by the measure solves
+    limit = remaining_s(args)
+    solve_s = None if limit is None else 0.5 * limit
+    measure_s = 20.0 if limit is None else 0.4 * limit / (n_scenarios + 2)
+    measures = not args.no_measures
+    if measures and measure_s < MIN_MEASURE_SOLVE_S:
+        measures = False
+        needed_s = args.time_limit - limit + MIN_MEASURE_SOLVE_S * (n_scenarios + 2) / 0.4
+        print(f"warning: EV, EEV, VSS, wait-and-see and EVPI skipped: --time-limit {args.time_limit:g} s leaves "
+              f"{measure_s:.2f} s for each of their {n_scenarios + 2} solves (at least {MIN_MEASURE_SOLVE_S:g} s "
+              f"needed); raise --time-limit to {10 * math.ceil(needed_s / 10):.0f} s or more",
+              file=sys.stderr)
+    result = _run_stage(args, "Day-ahead plan", "plan_stage", case=case, summary="plan_result", n_scenarios=n_scenarios,
+                        method=args.method, n_ranks=args.np, random_state=case_seed(args, case), rel_gap=args.gap,
+                        time_limit=solve_s, measures=measures, measures_time_limit=measure_s)
+    warn_gap(result, args.gap, "the day-ahead plan")
+    store_plan(args, case, result)
+    return 0
+
+
+def store_plan(args, case, result) -> None:
+    """Write the plan's day into the store (``--store`` URL, default: planner.sqlite in the output folder)."""
+    store = Store(args.store) if args.store else Store.in_folder(args.output)
+    run_id = store.start_run("plan", case)
+    counts = store.write_plan(case, result, run_id)
+    store.finish_run(run_id)
+    print(f"store: {store.describe()} run {run_id}: " + ", ".join(f"{n} {t} rows" for t, n in counts.items()))
+    for site in case.sites:  # the repair report of every metered load the plan used
+        if site.base_load.source is not None:
+            path = Path(args.output) / f"repairs_{site.name}.csv"
+            cached_meter_data(site.base_load.source).repair_frame().to_csv(path, index=False)
+            print(f"repair report of site {site.name}'s readings: {path}")
+
+
+def cmd_ingest(args) -> int:
+    """Load a meter export (CSV, Parquet, or a SQL table/query) into the store with its repair report."""
+    is_url = "://" in args.source
+    options = {"url" if is_url else "path": args.source, "table": args.table, "query": args.query,
+               "timestamp_column": args.timestamp_column, "value_column": args.value_column, "unit": args.unit,
+               "unit_column": args.unit_column, "meter_column": args.meter_column, "meter": args.meter,
+               "timezone": args.timezone, "interval_minutes": args.interval_minutes}
+    data = load_meter_data(source_from_dict({k: v for k, v in options.items() if v is not None}), progress=True)
+    print(data.summary())
+    out = Path(args.output)
+    out.mkdir(parents=True, exist_ok=True)
+    repairs = data.repair_frame()
+    repairs.to_csv(out / "repairs.csv", index=False)
+    store = Store(args.store) if args.store else Store.in_folder(out)
+    run_id = store.start_run("ingest", detail=data.source)
+    rows = store.write_meter_data(data, run_id)
+    store.finish_run(run_id)
+    print(f"store: {store.describe()} run {run_id}: {rows} readings, {len(repairs)} repairs; "
+          f"repair report: {out / 'repairs.csv'}")
+    return 0
 
 
 def cmd_study(args) -> int:
-    return _run_stage(args, "Scenario-tree study", "study_stage",
-                      sizes=[int(v) for v in args.scenarios.split(",")], seeds=list(range(args.seeds)),
-                      reference_size=args.out_of_sample, time_limit=args.time_limit)
+    case = load_checked_case(args)
+    solves = len(args.scenarios) * args.seeds
+    limit = remaining_s(args)
+    _run_stage(args, "Scenario-tree study", "study_stage", case=case, sizes=args.scenarios,
+               seeds=[case_seed(args, case) + k for k in range(args.seeds)], reference_size=args.out_of_sample,
+               time_limit=None if limit is None else max(1.0, 0.5 * limit / solves))
+    return 0
 
 
 def cmd_policy(args) -> int:
-    return _run_stage(args, "Battery policy", "policy_stage", iterations=args.iterations,
-                      simulations=args.simulations, random_state=args.seed, n_ranks=args.np)
+    case = load_checked_case(args)
+    result = _run_stage(args, "Battery policy", "policy_stage", case=case, iterations=args.iterations,
+                        simulations=args.simulations, random_state=case_seed(args, case), n_ranks=args.np,
+                        time_limit=share_s(args, 0.5))
+    warn_gap(result, args.gap, "the battery policy (SDDP)")
+    return 0
 
 
 def cmd_size(args) -> int:
-    return _run_stage(args, "Microgrid sizing", "sizing_stage", years=args.years, days=args.days,
-                      n_scenarios=args.scenarios, method=args.method, seed=args.seed,
-                      years_per_block=args.years_per_block, time_limit=args.time_limit,
-                      sensitivity=args.sensitivity, gap=args.gap)
+    case = load_checked_case(args)
+    result = _run_stage(args, "Microgrid sizing", "sizing_stage", case=case, summary="sizing_result",
+                        years=args.years, days=args.days,
+                        n_scenarios=args.scenarios, method=args.method, seed=case_seed(args, case),
+                        years_per_block=args.years_per_block, time_limit=share_s(args, 0.6, 7 if args.sensitivity else 1),
+                        sensitivity=args.sensitivity, gap=args.gap)
+    warn_gap(result, args.gap, "the sizing")
+    return 0
 
 
 def cmd_decompose(args) -> int:
-    return _run_stage(args, "Decomposition", "decomposition_stage", method=args.method,
-                      n_scenarios=args.scenarios, np=args.np, max_iterations=args.iterations,
-                      time_limit=args.time_limit, seed=args.seed)
+    case = load_checked_case(args)
+    result = _run_stage(args, "Decomposition", "decomposition_stage", case=case, method=args.method,
+                        n_scenarios=args.scenarios, n_ranks=args.np, max_iterations=args.iterations,
+                        time_limit=share_s(args, 0.8), seed=case_seed(args, case))
+    warn_gap(result, args.gap, "the decomposition")
+    return 0
 
 
 def cmd_run(args) -> int:
-    from planner.mainjob import run_main_job
-
-    case = load_case(args.case)
+    case = load_checked_case(args)
+    if args.seed is not None:  # the main job draws every sample from the case's seed
+        case = case.replace(scenarios=dataclasses.replace(case.scenarios, seed=args.seed))
     print(_case_summary(case))
     start = time.perf_counter()
-    path = run_main_job(case, Path(args.output), quick=args.quick)
+    existed = Path(args.output).exists()
+    try:
+        path = mainjob.run_main_job(case, Path(args.output), quick=args.quick)
+    except BaseException:
+        if not existed:
+            shutil.rmtree(args.output, ignore_errors=True)
+        raise
     print(f"main job done in {time.perf_counter() - start:.1f} s; report: {path}")
     return 0
 
 
+# ------------------------------------------------------------------------------------------------
+# Option types: every number checked by argparse before any work starts
+# ------------------------------------------------------------------------------------------------
+def whole_number(low: int):
+    """An argparse type: a whole number >= ``low``."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number; give one >= {low}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"{value} is below {low}; give a whole number >= {low}")
+        return value
+    parse.__name__ = f"whole number >= {low}"
+    return parse
+
+
+def positive_seconds(text: str) -> float:
+    """An argparse type: a finite number of seconds > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"{text} s: give a finite number of seconds > 0")
+    return value
+
+
+def relative_gap_target(text: str) -> float:
+    """An argparse type: a relative gap in [0, 1) (0.01 = 1 %)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number; give a relative gap such as 0.01 (1 %)") from None
+    if not (math.isfinite(value) and 0 <= value < 1):
+        raise argparse.ArgumentTypeError(f"{text}: a relative gap lies in [0, 1), e.g. 0.01 for 1 %")
+    return value
+
+
+def scenario_counts(text: str) -> list[int]:
+    """An argparse type: comma-separated whole numbers >= 1 (``10,20,50``)."""
+    parts = [p.strip() for p in text.split(",")]
+    try:
+        values = [int(p) for p in parts]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: give comma-separated whole numbers of scenarios >= 1, e.g. 10,20,50") from None
+    if not values or min(values) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: every scenario count must be >= 1, e.g. 10,20,50")
+    return values
+
+
+def check_options(parser: argparse.ArgumentParser, args) -> None:
+    """Relations between options that argparse types cannot see (exit 2 through the subcommand's
+    ``parser.error``, which prints its usage and the message)."""
+    parser = getattr(parser, "subcommands", {}).get(args.command, parser)
+    method, n_ranks = getattr(args, "method", None), getattr(args, "np", 1)
+    if args.command == "plan" and n_ranks > 1:
+        if method != "ph":
+            parser.error(f"argument --np: {n_ranks} MPI ranks only serve --method ph; {method} runs in one "
+                         "process (drop --np)")
+        if n_ranks % 3:
+            parser.error(f"argument --np: {n_ranks} ranks; progressive hedging under MPI needs a multiple of 3 "
+                         "(PH hub, Lagrangian bound, xhatshuffle): use 3, 6, ... or 1 for serial PH")
+    if args.command == "size" and args.years is not None and args.years_per_block > args.years:
+        parser.error(f"argument --years-per-block: {args.years_per_block} exceeds --years {args.years}")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="planner", description=__doc__,
+    parser = argparse.ArgumentParser(prog="planner", description=DESCRIPTION,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument("--debug", action="store_true", help="show the Python traceback of an error")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="SUBCOMMAND",
+                                parser_class=SubcommandParser)
+
+    def debug(p):
+        p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                       help="show the Python traceback of an error")
+
+    def time_limit(p, default, what):
+        p.add_argument("--time-limit", type=positive_seconds, default=default,
+                       help=f"wall-clock seconds for the whole command ({what}); it stops with exit code 3 "
+                            "after 110 %% of it plus the solver call under way" + ("" if default else
+                                                                                   " (default: no limit)"))
 
     def with_case(name, help_text, func):
-        p = sub.add_parser(name, help=help_text)
+        p = sub.add_parser(name, help=help_text, description=help_text)
         p.add_argument("case", help="case file (TOML)")
-        p.add_argument("--output", default=None, help="output folder (default: output/<case>-<command>)")
-        p.add_argument("--seed", type=int, default=0)
+        debug(p)
+        p.add_argument("--output", default=None, help="output folder (default: output/<case>-<subcommand>)")
+        p.add_argument("--seed", type=whole_number(0), default=None,
+                       help="seed of every random draw (default: the case's scenarios.seed)")
         p.set_defaults(func=func)
         return p
 
-    p = sub.add_parser("validate", help="check a case file")
-    p.add_argument("case")
+    p = sub.add_parser("validate", help="check a case with every pre-solve check of plan, size, policy and "
+                       "decompose", description="Check a case file: fields, units, bounds, names, and the "
+                       "pre-solve bounds (production plan, grid connections, peak cap).")
+    p.add_argument("case", help="case file (TOML)")
+    debug(p)
     p.set_defaults(func=cmd_validate)
 
-    p = sub.add_parser("calibrate", help="fit scenario models on real data")
-    p.add_argument("--data", default=str(PROJECT_ROOT.parent / "shared" / "data"))
-    p.add_argument("--out", default=str(PROJECT_ROOT / "data" / "calibrated"))
-    p.add_argument("--quiet", action="store_true")
+    p = sub.add_parser("calibrate", help="fit the scenario models on real data, write data/calibrated",
+                       description="Fit the price, PV and wind models on ../shared/data (up to 2021).")
+    p.add_argument("--data", default=str(PROJECT_ROOT.parent / "shared" / "data"), help="folder of the real data")
+    p.add_argument("--out", default=str(PROJECT_ROOT / "data" / "calibrated"), help="folder written")
+    p.add_argument("--quiet", action="store_true", help="no progress lines")
     p.set_defaults(func=cmd_calibrate)
 
-    p = with_case("scenarios", "sample and plot scenarios", cmd_scenarios)
-    p.add_argument("--scenarios", type=int, default=200)
+    p = with_case("scenarios", "sample and plot the case's scenarios", cmd_scenarios)
+    p.add_argument("--scenarios", type=whole_number(1), default=200, help="scenarios sampled")
+    time_limit(p, None, "sampling, reduction and figures")
 
     p = with_case("plan", "two-stage day-ahead procurement", cmd_plan)
-    p.add_argument("--scenarios", type=int, default=20)
-    p.add_argument("--method", choices=("ef", "ph", "lshaped"), default="ef")
-    p.add_argument("--np", type=int, default=1, help="MPI ranks for PH (a multiple of 3 for hub + 2 spokes)")
-    p.add_argument("--gap", type=float, default=0.005, help="relative gap to stop at")
-    p.add_argument("--time-limit", type=float, default=120.0, help="seconds for the solve")
+    p.add_argument("--scenarios", type=whole_number(1), default=None,
+                   help="scenarios of the two-stage problem (default: the case's scenarios.n_scenarios)")
+    p.add_argument("--method", choices=("ef", "ph", "lshaped"), default="ef",
+                   help="ef: extensive form (HiGHS); ph: progressive hedging (mpi-sppy); lshaped: L-shaped LP bound")
+    p.add_argument("--np", type=whole_number(1), default=1,
+                   help="MPI ranks for --method ph (a multiple of 3: hub + 2 spokes; 1 = serial)")
+    p.add_argument("--gap", type=relative_gap_target, default=0.005, help="relative gap to stop at (0.005 = 0.5 %%)")
+    time_limit(p, 120.0, "half for the solve, the rest for EV, EEV and wait-and-see")
     p.add_argument("--no-measures", action="store_true",
                    help="skip EV, EEV, VSS, wait-and-see and EVPI (one MIP per scenario each)")
+    p.add_argument("--store", default=None,
+                   help="SQLAlchemy URL of the results database (default: planner.sqlite in the output folder)")
+
+    p = sub.add_parser("ingest", help="load a meter export into the results database, with its repair report")
+    p.add_argument("source", help="CSV or Parquet file, or a SQLAlchemy URL (then --table or --query)")
+    p.add_argument("--table", default=None)
+    p.add_argument("--query", default=None)
+    p.add_argument("--timestamp-column", default="timestamp")
+    p.add_argument("--value-column", default="value")
+    p.add_argument("--unit", default=None, help="W, kW, MW, or Wh, kWh, MWh per interval")
+    p.add_argument("--unit-column", default=None)
+    p.add_argument("--meter-column", default=None)
+    p.add_argument("--meter", default=None, help="keep only this meter id")
+    p.add_argument("--timezone", default="Europe/Paris", help="site time zone (naive timestamps are its wall clock)")
+    p.add_argument("--interval-minutes", type=int, default=None, help="default: inferred")
+    p.add_argument("--store", default=None, help="SQLAlchemy URL (default: planner.sqlite in --output)")
+    p.add_argument("--output", default="output/ingest", help="folder of repairs.csv and the default store")
+    p.set_defaults(func=cmd_ingest)
 
     p = with_case("study", "scenario-tree stability study", cmd_study)
-    p.add_argument("--scenarios", default="10,20,50", help="comma-separated sizes")
-    p.add_argument("--seeds", type=int, default=3)
-    p.add_argument("--out-of-sample", type=int, default=200, help="scenarios of the reference sample")
-    p.add_argument("--time-limit", type=float, default=120.0, help="seconds per solve")
+    p.add_argument("--scenarios", type=scenario_counts, default=[10, 20, 50],
+                   help="comma-separated scenario counts, e.g. 10,20,50")
+    p.add_argument("--seeds", type=whole_number(1), default=3, help="samples per scenario count")
+    p.add_argument("--out-of-sample", type=whole_number(1), default=200,
+                   help="scenarios of the independent reference sample")
+    time_limit(p, 600.0, "shared by the solves")
 
-    p = with_case("policy", "SDDP battery policy", cmd_policy)
-    p.add_argument("--iterations", type=int, default=100)
-    p.add_argument("--simulations", type=int, default=200)
-    p.add_argument("--np", type=int, default=1)
+    p = with_case("policy", "hour-by-hour battery policy (SDDP)", cmd_policy)
+    p.add_argument("--iterations", type=whole_number(1), default=100, help="SDDP training iterations")
+    p.add_argument("--simulations", type=whole_number(2), default=200,
+                   help="simulated paths for the statistical upper bound and the comparison")
+    p.add_argument("--np", type=whole_number(1), default=1, help="MPI ranks for training (1 = in this process)")
+    p.add_argument("--gap", type=relative_gap_target, default=0.01,
+                   help="gap target: a warning says when training stops above it")
+    time_limit(p, None, "50 %% for serial training, checked between iterations; the rest for simulation")
 
     p = with_case("size", "microgrid sizing with ageing", cmd_size)
-    p.add_argument("--years", type=int, default=None, help="default: economics.horizon_years")
-    p.add_argument("--days", type=int, default=8, help="representative days (tsam) per scenario year")
-    p.add_argument("--scenarios", type=int, default=3)
-    p.add_argument("--method", choices=("ef", "ph", "decomposed"), default="ef")
-    p.add_argument("--years-per-block", type=int, default=5)
-    p.add_argument("--time-limit", type=float, default=1800.0)
-    p.add_argument("--gap", type=float, default=1e-3, help="target relative gap (default 0.1 %%)")
-    p.add_argument("--sensitivity", action="store_true")
+    p.add_argument("--years", type=whole_number(1), default=None,
+                   help="horizon in years (default: the case's economics.horizon_years)")
+    p.add_argument("--days", type=whole_number(1), default=8, help="representative days (tsam) per scenario year")
+    p.add_argument("--scenarios", type=whole_number(1), default=3, help="price-year x weather-year scenarios")
+    p.add_argument("--method", choices=("ef", "ph", "decomposed"), default="ef",
+                   help="ef: extensive form; ph: progressive hedging; decomposed: scenarios apart + evaluation")
+    p.add_argument("--years-per-block", type=whole_number(1), default=5,
+                   help="years operated on the same representative days")
+    time_limit(p, 1800.0, "60 %% shared by the solve and the --sensitivity re-solves, the rest for data and "
+                          "reporting")
+    p.add_argument("--gap", type=relative_gap_target, default=1e-3, help="target relative gap (0.001 = 0.1 %%)")
+    p.add_argument("--sensitivity", action="store_true",
+                   help="also re-solve for discount rate, capital costs and price level changes")
 
     p = with_case("decompose", "decomposition across sites", cmd_decompose)
-    p.add_argument("--method", choices=("price", "quantity", "prediction"), default="price")
-    p.add_argument("--scenarios", type=int, default=1, help="1 = the deterministic day")
-    p.add_argument("--np", type=int, default=1, help="MPI ranks for the site subproblems")
-    p.add_argument("--iterations", type=int, default=20)
-    p.add_argument("--time-limit", type=float, default=600.0)
+    p.add_argument("--method", choices=("price", "quantity", "prediction"), default="price",
+                   help="how the sites are coordinated")
+    p.add_argument("--scenarios", type=whole_number(1), default=1, help="1 = the deterministic day")
+    p.add_argument("--np", type=whole_number(1), default=1, help="MPI ranks for the site subproblems")
+    p.add_argument("--iterations", type=whole_number(1), default=20, help="coordination iterations at most")
+    p.add_argument("--gap", type=relative_gap_target, default=0.01,
+                   help="gap target: a warning says when the decomposition stops above it")
+    time_limit(p, 600.0, "80 %% for the coordination, checked between iterations")
 
-    p = with_case("run", "the main job on a case", cmd_run)
+    p = with_case("run", "the main job: every stage, one report", cmd_run)
     p.add_argument("--quick", action="store_true", help="small sizes, for tests")
+    time_limit(p, None, "every stage")
+    parser.subcommands = sub.choices  # name -> parser, for errors that name the subcommand
     return parser
+
+
+def alarm(args) -> None:
+    """Stop the command at 110 % of ``--time-limit`` (Python runs the handler between solver calls)."""
+    limit = getattr(args, "time_limit", None)
+    if limit is None or not hasattr(signal, "SIGALRM"):
+        return
+
+    def stop(signum, frame):
+        raise WallClockLimit(f"--time-limit {limit:g} s: stopped after {time.perf_counter() - args.started_at:.1f} s "
+                             f"(110 % of the limit), before the {args.command} command finished; raise --time-limit")
+
+    args.previous_alarm_handler = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, 1.1 * limit)
 
 
 def main(argv=None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+        check_options(parser, args)
+    except SystemExit as exc:  # argparse printed the usage and the message naming the option
+        return int(exc.code or 0)
+    args.started_at = time.perf_counter()
     if getattr(args, "output", "unset") is None:
         args.output = str(Path("output") / f"{Path(args.case).stem}-{args.command}")
+    alarm(args)
     try:
         return args.func(args)
-    except CaseError as exc:
-        print(str(exc), file=sys.stderr)
-        return 2
-    except FileNotFoundError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    except WallClockLimit as exc:
+        if args.debug:
+            raise
+        print(f"no certified answer: {exc}", file=sys.stderr)
+        return EXIT_NO_ANSWER
+    except Exception as exc:
+        if args.debug:
+            raise
+        code, text = error_family(exc)
+        print(text, file=sys.stderr)
+        return code
+    finally:
+        if hasattr(args, "previous_alarm_handler"):
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, args.previous_alarm_handler)
+
+
+def error_family(exc: BaseException) -> tuple[int, str]:
+    """Exit code and message of an error: bad input 2, no certified answer 3, anything else 1."""
+    if isinstance(exc, (BadInputError, FileNotFoundError, MPIUnavailable)):
+        return EXIT_BAD_INPUT, f"error: {exc}" if not str(exc).startswith("invalid case") else str(exc)
+    if isinstance(exc, NO_ANSWER_ERRORS):
+        return EXIT_NO_ANSWER, f"no certified answer: {exc}"
+    if isinstance(exc, ValueError):  # our input checks below the command line (one per option or field)
+        return EXIT_BAD_INPUT, f"error: {exc}"
+    where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+    at = f" (at {Path(where.filename).name}:{where.lineno})" if where else ""
+    return 1, (f"internal error: {type(exc).__name__}: {exc}{at}; this is a bug in the planner, not in your "
+               "input: rerun with --debug for the traceback and report it")
 
 
 if __name__ == "__main__":

@@ -114,3 +114,12 @@ def base_load_kw(base_load, day, period_minutes: float, n_periods: int) -> np.nd
     if base_load.source is not None:
         return load_kw_for_periods(base_load.source, day, period_minutes, n_periods)
     return base_load.mean_kw * shape(base_load.profile, day, period_minutes, n_periods)
+
+
+def describe_base_load(base_load) -> str:
+    """What a site's base load is made of, for reports (metered source, explicit values, or mean x shape)."""
+    if base_load.values_kw is not None:
+        return f"explicit values_kw ({len(base_load.values_kw)} periods, repeated)"
+    if base_load.source is not None:
+        return f"metered, from {base_load.source.describe()}"
+    return f"mean_kw {base_load.mean_kw:,.0f} kW x profile {base_load.profile!r}"

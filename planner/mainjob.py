@@ -14,6 +14,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from planner.data_sources import metered_load_notes
+from planner.load_profiles import describe_base_load
 from planner.dayahead.methods import METHODS
 from planner.dayahead.plan import plan
 from planner.dayahead.plots import PLAN_FIGURES
@@ -25,6 +27,7 @@ from planner.report import Report
 from planner.report.figures import plot_fan
 from planner.scenario_inputs import case_scenarios
 from planner.sizing import run_sizing
+from planner.store import Store
 from planner.sizing.results import plot_npv_breakdown, plot_sensitivity, plot_sizes, plot_soh
 from scenarios.reduction import fast_forward_selection
 
@@ -59,9 +62,12 @@ def scenarios_stage(case, report: Report, n_scenarios: int = 200, seed: int = 0,
         before = case_scenarios(case, n_scenarios=n_scenarios, seed=seed, mode="unconditional")
         path = plot_fan(before, ["p0_eur_per_mwh"], report.figure_path("fan_day_ahead_before_auction"),
                         title="Day-ahead price before the auction (unconditional model)",
-                        observed={"p0_eur_per_mwh": full["p0_eur_per_mwh"][0]})
-        section.figures.append(("Day-ahead price uncertainty before the auction; red: the known curve used "
-                                "for procurement", path))
+                        observed={"p0_eur_per_mwh": full["p0_eur_per_mwh"][0]},
+                        observed_label="curve used for procurement")
+        origin = ("the cleared prices given in the case" if case.scenarios.day_ahead_prices_eur_per_mwh is not None
+                  else "the model's own hourly median, as the case gives no cleared prices: not an observation")
+        section.figures.append(("Day-ahead price uncertainty before the auction; red: the curve assumed known "
+                                f"for procurement ({origin})", path))
     renewables = _site_variables(case, "pv") + _site_variables(case, "wind")
     if renewables:
         path = plot_fan(full, renewables, report.figure_path("fan_renewables"), title="PV and wind per unit")
@@ -96,10 +102,14 @@ def plan_stage(case, report: Report, n_scenarios: int = 20, method: str = "ef", 
     section.paragraphs.append(
         f"{result.n_scenarios} scenarios, solved by {result.method} in {result.time_s:.1f} s: "
         f"lower bound {result.lower_bound:,.2f} EUR, upper bound {result.upper_bound:,.2f} EUR, "
-        f"gap {100 * result.gap:.3f} % (status {result.status})."
+        f"gap {100 * result.gap:.3f} % ({plain_status(result.status)}; solver status {result.status})."
     )
-    bounds = pd.DataFrame({"lower_bound_eur": [result.lower_bound], "upper_bound_eur": [result.upper_bound],
-                           "gap": [result.gap], "time_s": [result.time_s]}, index=[result.method])
+    section.paragraphs.extend(metered_load_notes(case.sites, case.scenarios.day, case.horizon_hours))
+    step = resolution(result.lower_bound, result.upper_bound)  # no digit finer than the bounds' distance
+    bounds = pd.DataFrame({"lower_bound_eur": [rounded(result.lower_bound, step)],
+                           "upper_bound_eur": [rounded(result.upper_bound, step)],
+                           "gap_pct": [f"{100 * result.gap:.2g}"], "time_s": [f"{result.time_s:.1f}"]},
+                          index=[result.method])
     report.add_table(section, "Bounds of the expected daily cost", bounds, "plan_bounds")
     for note in result.log:
         if isinstance(note, str) and note.startswith("stochastic measures not computed"):
@@ -135,12 +145,14 @@ def study_stage(case, report: Report, sizes=(10, 20, 50), seeds=(0, 1, 2), refer
 
 
 def policy_stage(case, report: Report, iterations: int = 100, simulations: int = 100, random_state: int = 0,
-                 n_ranks: int = 1, plan_result=None, quick: bool = False):
-    """The SDDP battery policy: bounds, convergence, SoC paths, comparison with other policies."""
+                 n_ranks: int = 1, plan_result=None, quick: bool = False, time_limit: float | None = None):
+    """The SDDP battery policy: bounds, convergence, SoC paths, comparison with other policies
+    (``time_limit``: seconds of serial training, checked between iterations)."""
     schedule = FixedSchedule.from_plan(plan_result, case) if plan_result is not None else None
     section = report.section("Hour-by-hour battery policy (SDDP)")
     result = run_policy(case, iterations=iterations, simulations=simulations, random_state=random_state,
-                        n_ranks=n_ranks, output_dir=report.output_dir / "policy", progress=True, schedule=schedule)
+                        n_ranks=n_ranks, output_dir=report.output_dir / "policy", progress=True, schedule=schedule,
+                        time_limit=time_limit)
     lo, hi = result.upper_bound_ci
     section.paragraphs.append(
         f"State: state of charge of every battery and the running import peak; a Markov lattice of "
@@ -183,6 +195,8 @@ def sizing_stage(case, report: Report, years: int | None = None, days: int = 4, 
         f"{result.lower_bound_eur / 1e6:,.3f} MEUR, gap {100 * result.gap:.2f} %; LCOE "
         f"{result.lcoe_eur_per_mwh:.1f} EUR/MWh; subscribed power {result.subscribed_power_kw:,.0f} kW."
     )
+    section.paragraphs.append("Base load in sizing: " + "; ".join(
+        f"{s.name}: {describe_base_load(s.base_load)}" for s in case.sites) + ".")
     report.add_table(section, "Sizes per site", result.sizes.round(1), "sizing_sizes")
     report.add_table(section, "NPV breakdown (EUR; costs > 0, revenues < 0)",
                      result.npv_breakdown.round(0).to_frame("eur"), "sizing_npv")
@@ -267,6 +281,10 @@ def run_main_job(case, output_dir: Path, quick: bool = False) -> Path:
     # them; the main job reports the plan's bounds only, to stay within a few minutes.
     plan_result = timed("day-ahead plan", plan_stage, case, report, n_scenarios=2 if quick else 5,
                         random_state=seed, measures=False, quick=quick, time_limit=20 if quick else 60)
+    store = Store.in_folder(output_dir)  # the embedded results database: planner.sqlite (docs/store_schema.md)
+    run_id = store.start_run("run", case)
+    store.write_plan(case, plan_result, run_id)
+    store.finish_run(run_id)
     policy_result = timed("battery policy", policy_stage, case, report, iterations=20 if quick else 500,
           simulations=20 if quick else 100, random_state=seed, plan_result=plan_result, quick=quick)
     # sizing over the full horizon is the heaviest stage: a small configuration with a time limit
@@ -299,6 +317,25 @@ def rounded(value: float, step: float) -> str:
         return "unknown"
     decimals = max(0, int(-np.floor(np.log10(step))))
     return f"{round(value / step) * step:,.{decimals}f}"
+
+
+def plain_status(status: str) -> str:
+    """A solver status such as ``maxTimeLimit+schedule-heuristic-incumbent+EV-incumbent`` in words."""
+    head, *sources = str(status).split("+")
+    low = head.lower()
+    if "optimal" in low:
+        words = "solved to the gap target"
+    elif "time" in low:
+        words = "stopped at the time limit"
+    elif "iteration" in low:
+        words = "stopped at the iteration limit"
+    else:
+        words = f"stopped ({head})"
+    labels = [src.removesuffix("-incumbent") for src in sources if src.endswith("-incumbent")]
+    if labels:
+        names = {"schedule-heuristic": "the schedule heuristic", "EV": "the expected-value plan"}
+        words += "; incumbents kept from " + " and ".join(names.get(x, x) for x in labels)
+    return words
 
 
 def measure_ranges(measures: dict) -> dict:
@@ -377,7 +414,8 @@ def executive_summary(report: Report, case, plan_result=None, policy_result=None
             caveats.append(f"the plan rests on {plan_result.n_scenarios} scenarios; the scenario-tree study "
                            "(planner study) shows how much the decision moves with more")
         if not plan_result.measures:
-            caveats.append("VSS and EVPI were not computed in this run (planner plan computes them)")
+            caveats.append("VSS and EVPI were not computed (--no-measures, too little --time-limit for their "
+                           "solves, or the main job, which skips them to stay within minutes)")
     if sizing_result is not None:
         section.paragraphs.append("Install: " + "; ".join(installation_lines(sizing_result.sizes)) + ".")
         step = resolution(sizing_result.lower_bound_eur, sizing_result.upper_bound_eur)

@@ -272,6 +272,25 @@ def repair_hourly(
     frame.index = pd.DatetimeIndex(frame.index, freq="h")
     frame.index.name = "time_local"
 
+    frame = fill_flagged_and_gaps(frame, report, source=source, artefacts=artefacts,
+                                  nonzero_columns=nonzero_columns,
+                                  max_interpolation_hours=max_interpolation_hours,
+                                  fill_long_gaps=fill_long_gaps, step_hours=1.0)
+    return History(frame, dict(units), timezone, source, report)
+
+
+def fill_flagged_and_gaps(frame: pd.DataFrame, report: RepairReport, *, source: str = "", artefacts=(),
+                          nonzero_columns=(), max_interpolation_hours: float = DEFAULT_MAX_INTERPOLATION_HOURS,
+                          fill_long_gaps: bool = False, step_hours: float = 1.0) -> pd.DataFrame:
+    """Set flagged values and impossible zeros missing, then fill the gaps of a regular frame, reporting each.
+
+    ``frame`` has a regular index of steps of ``step_hours``; ``artefacts``: tuples ``(column, kind,
+    boolean Series)`` set missing (reported as ``kind``); zeros in ``nonzero_columns`` set missing
+    (``zero_artefact``); a missing run of at most ``max_interpolation_hours`` inside the data is
+    linearly interpolated (``interpolated_short_gap``); longer runs are reported (``long_gap``) and
+    left missing unless ``fill_long_gaps``.
+    """
+    max_steps = int(round(max_interpolation_hours / step_hours))
     # artefacts flagged by the caller and zero artefacts
     for column, kind, mask in artefacts:
         mask = pd.Series(mask).reindex(frame.index, fill_value=False).astype(bool)
@@ -300,10 +319,10 @@ def repair_hourly(
         short, long_ = [], []
         for a, b in _runs(missing):
             inner = a > 0 and b < len(values)
-            (short if (b - a) <= max_interpolation_hours and inner else long_).append((a, b))
+            (short if (b - a) <= max_steps and inner else long_).append((a, b))
         for a, b in long_:
             report.add(column, "long_gap", frame.index[a:b],
-                       f"{b - a} h missing" + ("; interpolated" if fill_long_gaps else "; left missing"))
+                       f"{(b - a) * step_hours:g} h missing" + ("; interpolated" if fill_long_gaps else "; left missing"))
         fill = short + (long_ if fill_long_gaps else [])
         if fill:
             interp = np.interp(np.arange(len(values)), known, values[known])
@@ -315,6 +334,154 @@ def repair_hourly(
                            frame.index[np.concatenate([np.arange(a, b) for a, b in kinds])],
                            f"runs of <= {max_interpolation_hours} h, linear")
             frame[column] = values
+    return frame
+
+
+# ------------------------------------------------------------------------------------------
+# any interval (5 to 60 minutes), stored in UTC: meter readings
+# ------------------------------------------------------------------------------------------
+INTERVALS_MINUTES = (5, 10, 15, 30, 60)
+DEFAULT_SPIKE_SIGMAS = 10.0
+DEFAULT_SPIKE_MIN_FRACTION = 1.0  # a departure larger than the typical level itself
+
+
+def wall_clock_to_utc(index: pd.DatetimeIndex, timezone: str, report: RepairReport) -> pd.DatetimeIndex:
+    """Instants (UTC) of naive local wall-clock times as meters write them, reporting every DST decision.
+
+    A wall-clock time repeated when the clocks go back (autumn fold) is read, in row order, first as
+    summer time, then as winter time (``dst_fold_resolved``, both rows listed). A wall-clock time
+    that does not exist (clocks jumped forward) becomes NaT (``dst_nonexistent_dropped``). The
+    skipped spring hour itself needs no repair: in UTC nothing is missing.
+    """
+    n = len(index)
+    as_dst = index.tz_localize(timezone, ambiguous=np.ones(n, dtype=bool), nonexistent="NaT")
+    nonexistent = np.asarray(as_dst.isna())
+    as_std = index.tz_localize(timezone, ambiguous=np.zeros(n, dtype=bool), nonexistent="NaT")
+    ambiguous = ~nonexistent & np.asarray(as_dst != as_std)
+    occurrence = pd.Series(np.arange(n)).groupby(np.asarray(index)).cumcount().to_numpy()
+    first_is_summer = ambiguous & (occurrence == 0)
+    local = index.tz_localize(timezone, ambiguous=first_is_summer | ~ambiguous, nonexistent="NaT")
+    utc = local.tz_convert("UTC")
+    report.add("*", "dst_fold_resolved", utc[ambiguous],
+               f"wall-clock time repeated when clocks go back ({timezone}): first occurrence read "
+               "as summer time, the next as winter time")
+    report.add("*", "dst_nonexistent_dropped", index[nonexistent].tz_localize("UTC"),
+               f"wall-clock time that does not exist in {timezone} (clocks jump forward): row dropped; "
+               "timestamp shown as written")
+    return utc
+
+
+def spike_artefacts(frame: pd.DataFrame, *, sigmas: float = DEFAULT_SPIKE_SIGMAS,
+                    min_fraction: float = DEFAULT_SPIKE_MIN_FRACTION, kind: str = "spike_replaced"):
+    """Single-reading spikes of each column, as ``(column, kind, mask)`` for :func:`fill_flagged_and_gaps`.
+
+    A reading is a spike when it departs from both neighbours, in the same direction, by more than
+    ``limit = max(sigmas * 1.4826 * median |step|, min_fraction * median |value|)`` while the two
+    neighbours agree within ``limit`` (a step or a burst of two readings or more is not a spike).
+    """
+    out = []
+    for column in frame.columns:
+        x = frame[column].to_numpy(dtype=float)
+        steps = np.abs(np.diff(x))
+        scale = 1.4826 * float(np.nanmedian(steps)) if np.isfinite(steps).any() else 0.0
+        level = float(np.nanmedian(np.abs(x))) if np.isfinite(x).any() else 0.0
+        limit = max(sigmas * scale, min_fraction * level)
+        mask = np.zeros(len(x), dtype=bool)
+        if len(x) >= 3:
+            up, down = x[1:-1] - x[:-2], x[1:-1] - x[2:]
+            with np.errstate(invalid="ignore"):
+                same_side = ((up > limit) & (down > limit)) | ((up < -limit) & (down < -limit))
+                mask[1:-1] = same_side & (np.abs(x[:-2] - x[2:]) <= limit)
+        out.append((column, kind, pd.Series(mask, index=frame.index)))
+    return out
+
+
+def infer_interval_minutes(index: pd.DatetimeIndex, source: str = "") -> int:
+    """The most common step between consecutive timestamps, in minutes; one of INTERVALS_MINUTES."""
+    steps = np.diff(index.asi8) / 60e9
+    steps = steps[steps > 0]
+    if len(steps) == 0:
+        raise ValueError(f"{source or 'frame'}: cannot infer the interval from fewer than two timestamps; "
+                         "give interval_minutes")
+    values, counts = np.unique(steps, return_counts=True)
+    step = float(values[np.argmax(counts)])
+    if step not in INTERVALS_MINUTES:
+        raise ValueError(f"{source or 'frame'}: readings every {step:g} min; supported intervals are "
+                         f"{INTERVALS_MINUTES} min (give interval_minutes or resample the export)")
+    return int(step)
+
+
+def repair_interval(
+    frame: pd.DataFrame,
+    units: dict,
+    *,
+    interval_minutes: int | None = None,
+    timezone: str = DEFAULT_TIMEZONE,
+    nonzero_columns=(),
+    max_interpolation_hours: float = DEFAULT_MAX_INTERPOLATION_HOURS,
+    fill_long_gaps: bool = False,
+    spike_sigmas: float | None = DEFAULT_SPIKE_SIGMAS,
+    spike_min_fraction: float = DEFAULT_SPIKE_MIN_FRACTION,
+    source: str = "",
+    report: RepairReport | None = None,
+) -> History:
+    """Put readings every 5 to 60 minutes on a regular UTC index, every repair reported.
+
+    Naive timestamps are the wall clock of ``timezone`` (see :func:`wall_clock_to_utc`); aware ones
+    are converted. Then, as :func:`repair_hourly` does on the hourly wall clock: unsorted rows sorted
+    (``sorted``), duplicated instants averaged (``duplicate_averaged``), absent instants inserted
+    (``missing_timestamp``), spikes (:func:`spike_artefacts`, unless ``spike_sigmas`` is None) and
+    impossible zeros set missing, and gaps filled by :func:`fill_flagged_and_gaps`. Days in the
+    site's local time have 23 or 25 hours at DST changes; the UTC index has none.
+    """
+    report = report if report is not None else RepairReport(source)
+    name = source or "frame"
+    if not isinstance(frame.index, pd.DatetimeIndex):
+        raise TypeError(f"{name}: the index must be timestamps (DatetimeIndex)")
+    missing_units = [c for c in frame.columns if c not in units]
+    if missing_units:
+        raise ValueError(f"{name}: no unit given for columns {missing_units}")
+    if len(frame) == 0:
+        raise ValueError(f"{name} holds no rows")
+    if interval_minutes is not None and interval_minutes not in INTERVALS_MINUTES:
+        raise ValueError(f"interval_minutes = {interval_minutes}: supported intervals are {INTERVALS_MINUTES} min")
+    frame = frame.apply(pd.to_numeric, errors="coerce").astype(float)
+    if frame.index.tz is None:
+        utc = wall_clock_to_utc(frame.index, timezone, report)
+        keep = np.asarray(utc.notna())
+        frame = frame.iloc[keep].set_axis(utc[keep])
+    else:
+        frame = frame.set_axis(frame.index.tz_convert("UTC"))
+    index = frame.index
+    if not index.is_monotonic_increasing:
+        order = np.argsort(index.asi8, kind="stable")
+        report.add("*", "sorted", index[order != np.arange(len(index))], "rows were not in time order")
+        frame = frame.iloc[order]
+        index = frame.index
+    dup = index.duplicated(keep=False)
+    if dup.any():
+        report.add("*", "duplicate_averaged", pd.DatetimeIndex(index[dup].unique()),
+                   "duplicated timestamp: mean of its occurrences (identical readings: one dropped)")
+        frame = frame.groupby(level=0, sort=True).mean()
+        index = frame.index
+    step = interval_minutes if interval_minutes is not None else infer_interval_minutes(index, source)
+    freq = pd.Timedelta(minutes=step)
+    off_grid = index[index != index.floor(freq)]
+    if len(off_grid):
+        raise ValueError(f"{name}: timestamps must fall on whole {step}-minute intervals (UTC); first "
+                         f"offending: {off_grid[0]}; give interval_minutes or fix the export")
+    full = pd.date_range(index[0], index[-1], freq=freq)
+    absent = full.difference(index)
+    report.add("*", "missing_timestamp", absent, "timestamp absent: filled below")
+    frame = frame.reindex(full)
+    frame.index.name = "time_utc"
+    artefacts = [] if spike_sigmas is None else spike_artefacts(frame, sigmas=spike_sigmas,
+                                                               min_fraction=spike_min_fraction)
+    frame = fill_flagged_and_gaps(frame, report, source=source, artefacts=artefacts,
+                                  nonzero_columns=nonzero_columns,
+                                  max_interpolation_hours=max_interpolation_hours,
+                                  fill_long_gaps=fill_long_gaps, step_hours=step / 60.0)
+    frame.attrs["interval_minutes"] = step
     return History(frame, dict(units), timezone, source, report)
 
 

@@ -18,7 +18,11 @@ def test_main_job_writes_every_stage_with_bounds(project_root, tmp_path):
                   "Microgrid sizing with ageing", "Decomposition across sites", "Run times"):
         assert f"## {title}" in md, title
     # every optimisation stage states a lower bound, an upper bound and a gap
-    for section in re.split(r"\n## ", md)[2:-1]:
+    # the one-screen summary opens the report: what to buy, what to install, the cost and its interval
+    summary = re.split(r"\n## ", md)[1]
+    assert summary.startswith("Summary") and "Buy day-ahead" in summary and "Install:" in summary
+    assert "no plan can cost less than" in summary and "Caveats:" in summary
+    for section in re.split(r"\n## ", md)[3:-1]:
         if section.startswith("Scenarios"):
             continue
         assert "lower bound" in section and "upper bound" in section and "gap" in section, section[:60]

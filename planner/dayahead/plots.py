@@ -9,8 +9,20 @@ import numpy as np
 
 COLORS = {"M1": "#1f77b4", "M2": "#ff7f0e", "M3": "#2ca02c"}
 
+
+def edges(n_periods: int, period_hours: float) -> np.ndarray:
+    """Period start times plus the end of the horizon, so that steps cover the last period too."""
+    return np.arange(n_periods + 1) * period_hours
+
+
+def closed(values) -> np.ndarray:
+    """Values per period with the last one repeated (for ``step(where="post")`` over ``edges``)."""
+    values = np.asarray(values, dtype=float)
+    return np.concatenate([values, values[..., -1:]], axis=-1)
+
 def plot_gantt(result, path, scenario: str | None = None):
-    """Bars per line and period coloured by material (shade = fraction of the period producing)."""
+    """Bars per line and period coloured by material; the shade is the share of the period spent
+    producing (dark: the whole period; pale: on but not producing, e.g. changeover or restart)."""
     sched = result.schedule
     scenario = scenario or (sched.scenario.iloc[0] if len(sched) else "scen0")
     rows = sched[sched.scenario == scenario]
@@ -22,7 +34,10 @@ def plot_gantt(result, path, scenario: str | None = None):
                     alpha=0.25 + 0.75 * r.run, edgecolor="k", linewidth=0.3)
     ax.set_yticks(range(len(lines)), [f"{s} / {l}" for s, l in lines])
     ax.set_xlabel("hour")
-    ax.set_title(f"Production schedule ({scenario}); pale = standby, changeover or restart")
+    recourse = sched.scenario.nunique() > 1
+    ax.set_title(f"Production schedule in scenario {scenario}" + (" (production is recourse: other scenarios differ)"
+                                                                   if recourse else "")
+                 + "\nshade = share of the period producing (dark = all of it, pale = none)", fontsize=10)
     handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in COLORS.values()]
     ax.legend(handles, list(COLORS), loc="upper right", fontsize=8)
     fig.tight_layout()
@@ -35,18 +50,20 @@ def plot_day_ahead(result, path):
     """Day-ahead volume (first stage) against the net import of every scenario and the p0 fan."""
     fig, (ax, ax2) = plt.subplots(2, 1, figsize=(10, 6), sharex=True)
     hours = np.arange(len(result.day_ahead)) * result.period_hours
+    ends = edges(len(result.day_ahead), result.period_hours)
     total = result.day_ahead.sum(axis=1).to_numpy()
-    ax.bar(hours, total, width=0.8 * result.period_hours, align="edge", color="#4c72b0", label="day-ahead (kW)")
+    ax.bar(hours, total, width=0.8 * result.period_hours, align="edge", color="#4c72b0", label="day-ahead purchase (kW)")
     for i, frame in enumerate(result.dispatch.values()):
-        ax.step(hours, frame["net_import_kw"], where="post", color="k", alpha=0.25, lw=0.8,
-                label="net import per scenario" if i == 0 else None)
+        ax.step(ends, closed(frame["net_import_kw"]), where="post", color="k", alpha=0.25, lw=0.8,
+                label="net grid import, one line per scenario" if i == 0 else None)
     ax.set_ylabel("kW")
     ax.legend(fontsize=8)
     prices = np.array([f["p0_eur_per_mwh"].to_numpy() for f in result.dispatch.values()])
-    ax2.fill_between(hours, prices.min(0), prices.max(0), step="post", alpha=0.3, label="p0 range")
-    ax2.step(hours, prices.mean(0), where="post", label="p0 mean")
+    ax2.fill_between(ends, closed(prices.min(0)), closed(prices.max(0)), step="post", alpha=0.3,
+                     label="day-ahead price p0, range over scenarios")
+    ax2.step(ends, closed(prices.mean(0)), where="post", label="day-ahead price p0, mean")
     p1 = np.array([f["p1_eur_per_mwh"].to_numpy() for f in result.dispatch.values()]).mean(0)
-    ax2.step(hours, p1, where="post", ls="--", label="p1 mean")
+    ax2.step(ends, closed(p1), where="post", ls="--", label="intraday price p1, mean")
     ax2.set_ylabel("EUR/MWh")
     ax2.set_xlabel("hour")
     ax2.legend(fontsize=8)
@@ -83,10 +100,10 @@ def plot_bounds(result, path):
 
 
 def plot_dispatch(result, path, scenario: str | None = None):
-    """Supply stack of the whole system in one scenario against the demand."""
+    """Supply stack of the whole system (every site added up) in one scenario against the demand."""
     scenario = scenario or next(iter(result.dispatch))
     f = result.dispatch[scenario]
-    hours = np.arange(len(f)) * result.period_hours
+    hours = edges(len(f), result.period_hours)
 
     def total(suffix):
         cols = [c for c in f.columns if c.endswith(":" + suffix)]
@@ -96,12 +113,13 @@ def plot_dispatch(result, path, scenario: str | None = None):
              "generator": total("generator_kw"), "PV": total("pv_kw"), "wind": total("wind_kw"),
              "battery discharge": np.clip(total("battery_kw"), 0, None)}
     fig, ax = plt.subplots(figsize=(10, 4))
-    ax.stackplot(hours, *parts.values(), labels=list(parts), step="post", alpha=0.8)
+    ax.stackplot(hours, *(closed(v) for v in parts.values()), labels=list(parts), step="post", alpha=0.8)
     demand = total("base_load_kw") + total("lines_kw") + np.clip(-total("battery_kw"), 0, None) + f["resale_kw"].to_numpy()
-    ax.step(hours, demand, where="post", color="k", label="load + lines + charging + resale")
+    ax.step(hours, closed(demand), where="post", color="k", label="base load + lines + charging + resale")
     ax.set_xlabel("hour")
     ax.set_ylabel("kW")
-    ax.set_title(f"Dispatch, {scenario} (cost {f.attrs.get('total_cost_eur', float('nan')):,.0f} EUR)")
+    ax.set_title(f"Dispatch of all sites together, scenario {scenario} "
+                 f"(cost {f.attrs.get('total_cost_eur', float('nan')):,.0f} EUR)")
     ax.legend(fontsize=7, ncol=3)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -133,7 +151,8 @@ def plot_study(table, path):
 #: The figures of a plan in the report: (file stem, caption, function(result, path) -> path or None).
 PLAN_FIGURES = (
     ("plan_day_ahead", "Day-ahead purchases against prices", plot_day_ahead),
-    ("plan_gantt", "Production schedule per line (Gantt chart)", plot_gantt),
-    ("plan_dispatch", "Dispatch per site in one scenario", plot_dispatch),
+    ("plan_gantt", "Production schedule per line in the first scenario (Gantt chart; shade = share of the "
+                   "period producing)", plot_gantt),
+    ("plan_dispatch", "Dispatch of all sites together in the first scenario", plot_dispatch),
     ("plan_bounds", "Lower and upper bounds against time", plot_bounds),
 )

@@ -167,7 +167,8 @@ def real_day_table(case: Case, model: PolicyModel, values, policies, progress: P
 def run_policy(case: Case, iterations: int = 100, simulations: int = 100, random_state: int = 0,
                n_ranks: int = 1, output_dir=None, progress: bool = True, scenarios=None,
                schedule: FixedSchedule | None = None, n_states: int = 5, training_paths: int = 300,
-               cut_file=None, policies=COMPARED, real_days: bool = True, test_scenarios=None) -> PolicyResult:
+               cut_file=None, policies=COMPARED, real_days: bool = True, test_scenarios=None,
+               time_limit: float | None = None) -> PolicyResult:
     """Train (or load from ``cut_file`` without retraining) the SDDP battery policy of ``case`` and
     compare it with the other policies on ``simulations`` generated paths and on real price days.
 
@@ -181,6 +182,7 @@ def run_policy(case: Case, iterations: int = 100, simulations: int = 100, random
         ``FixedSchedule.from_plan(plan, case)`` for the two-stage solution).
     n_ranks : MPI ranks for training (``mpiexec -n n_ranks``); 1 trains in this process.
     policies : names in ``planner.policy.registry.POLICIES`` to compare.
+    time_limit : seconds of serial training (checked between iterations; None: the iteration limit only).
     """
     check_arguments(case, cut_file, iterations=(iterations, 0), simulations=(simulations, 2),
                     n_ranks=(n_ranks, 1), n_states=(n_states, 1), training_paths=(training_paths, 2))
@@ -198,7 +200,7 @@ def run_policy(case: Case, iterations: int = 100, simulations: int = 100, random
     add_initial_cuts(model, out / "initial_cuts.json")
     trained = train_policy(model, case, schedule, scenarios, n_states=n_states, random_state=random_state,
                            iterations=iterations, n_ranks=n_ranks, cut_file=cut_file,
-                           target_cuts=out / "cuts.json", progress=log)
+                           target_cuts=out / "cuts.json", progress=log, time_limit=time_limit)
     sim = sddp.simulate(model.graph, simulations, random_state=random_state + 1)
     gap = relative_gap(trained.bound, sim.mean)
     log.message(f"lower bound {trained.bound:,.2f} EUR; simulated {sim.mean:,.2f} EUR "

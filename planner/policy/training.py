@@ -30,9 +30,10 @@ class Training:
 
 def train_policy(model: PolicyModel, case: Case, schedule: FixedSchedule, scenarios, *, n_states: int,
                  random_state: int, iterations: int, n_ranks: int, cut_file, target_cuts: Path,
-                 progress: Progress) -> Training:
+                 progress: Progress, time_limit: float | None = None) -> Training:
     """Load the cuts of ``cut_file`` without retraining, or train (on ``n_ranks`` MPI ranks when more
-    than one) and write the cuts to ``target_cuts``."""
+    than one) and write the cuts to ``target_cuts``; serial training also stops after ``time_limit``
+    seconds (checked between iterations)."""
     if cut_file is not None:
         try:
             sddp.read_cuts(model.graph, cut_file)
@@ -48,8 +49,8 @@ def train_policy(model: PolicyModel, case: Case, schedule: FixedSchedule, scenar
         sddp.read_cuts(model.graph, target_cuts)
         return Training(sddp.calculate_bound(model.graph), log["bounds"], log["iterations"], log["time"],
                         target_cuts)
-    res = sddp.train(model.graph, iteration_limit=iterations, print_level=1 if progress.enabled else 0,
-                     random_state=random_state)
+    res = sddp.train(model.graph, iteration_limit=iterations, time_limit=time_limit,
+                     print_level=1 if progress.enabled else 0, random_state=random_state)
     bound = sddp.calculate_bound(model.graph)
     sddp.write_cuts(model.graph, target_cuts, only_active=False)
     return Training(bound, res.bound_history, res.iterations, res.time, target_cuts)

@@ -20,9 +20,21 @@ def weighted_quantiles(values: np.ndarray, weights: np.ndarray, qs) -> np.ndarra
     return out
 
 
+LABELS = {"p0_eur_per_mwh": "day-ahead price p0\n(EUR/MWh)", "p1_eur_per_mwh": "intraday price p1\n(EUR/MWh)",
+          "p2_eur_per_mwh": "resale price p2\n(EUR/MWh)", "pv_kw_per_kwp": "PV {site}\n(kW per kWp)",
+          "wind_kw_per_turbine": "wind {site}\n(kW per turbine)"}
+
+
+def label(variable: str) -> str:
+    """A readable axis label with units for a scenario variable (``pv_kw_per_kwp:foundry``)."""
+    name, _, site = variable.partition(":")
+    return LABELS.get(name, variable).format(site=site)
+
+
 def plot_fan(scenario_set, variables, path, title: str = "", observed: dict | None = None,
-             n_paths: int = 5) -> Path:
-    """One panel per variable: 5-95 % and 25-75 % bands, median, a few sample paths, observed values."""
+             n_paths: int = 5, observed_label: str = "observed") -> Path:
+    """One panel per variable: 5-95 % and 25-75 % bands, median, a few sample paths, and a reference
+    curve (``observed``, drawn in red with ``observed_label``)."""
     variables = list(variables)
     fig, axes = plt.subplots(len(variables), 1, figsize=(9, 2.6 * len(variables)), sharex=True, squeeze=False)
     hours = np.arange(scenario_set.n_periods + 1) * scenario_set.period_hours
@@ -40,8 +52,8 @@ def plot_fan(scenario_set, variables, path, title: str = "", observed: dict | No
             ax.step(hours, values[i], where="post", color="0.3", lw=0.6, alpha=0.6)
         if observed and var in observed:
             ax.step(hours, closed(np.asarray(observed[var])), where="post", color="tab:red", lw=1.5,
-                    label="observed")
-        ax.set_ylabel(var, fontsize=8)
+                    label=observed_label)
+        ax.set_ylabel(label(var), fontsize=8)
         ax.grid(alpha=0.3)
     axes[0, 0].legend(loc="upper left", fontsize=7, ncol=4)
     axes[-1, 0].set_xlabel("hour")

@@ -63,7 +63,9 @@ class Report:
             for caption, table in s.tables:
                 md += [f"**{caption}**", "", table.to_markdown() if _has_tabulate() else f"```\n{table.to_string()}\n```", ""]
                 body.append(f"<h3>{html.escape(caption)}</h3>")
-                body.append(table.to_html(float_format=lambda v: f"{v:,.4g}", border=0, classes="t"))
+                # wide tables (14-16 columns) scroll inside the page instead of overflowing it
+                body.append("<div class='wide'>" + table.to_html(float_format=lambda v: f"{v:,.4g}", border=0,
+                                                                 classes="t") + "</div>")
             for caption, path in s.figures:
                 rel = Path(path).relative_to(self.output_dir)
                 md += [f"![{caption}]({rel.as_posix()})", ""]
@@ -76,7 +78,7 @@ class Report:
             "body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}"
             "table.t{border-collapse:collapse;font-size:0.9em;margin:0.5em 0}"
             "table.t td,table.t th{padding:3px 8px;border-bottom:1px solid #ddd;text-align:right}"
-            "img{max-width:100%}figcaption{color:#555;font-size:0.9em}"
+            "img{max-width:100%}figcaption{color:#555;font-size:0.9em}div.wide{overflow-x:auto;max-width:100%}"
         )
         page = (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(self.title)}</title>"
                 f"<style>{style}</style></head><body>{''.join(body)}</body></html>")

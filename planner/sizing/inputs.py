@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 import pvlib
 
+from planner.data_sources import metered_year_kw
 from planner.load_profiles import day_type, shape_table
 from planner.stochastic.names import scenario_names_creator
 from scenarios.calibration import read_france_capacity_factors, read_ouessant
@@ -139,12 +140,15 @@ def lines_average_power_kw(site) -> float:
 
 
 def year_base_load_kw(site, year: int = CALENDAR_YEAR) -> np.ndarray:
-    """Hourly base load of a site over a calendar year (its measured shape by day type)."""
+    """Hourly base load of a site over a calendar year: its metered year (base_load.source), or its
+    measured shape by day type."""
     bl = site.base_load
     days = pd.date_range(f"{year}-01-01", f"{year}-12-31", freq="D")
     if bl.values_kw is not None:
         values = np.asarray(bl.values_kw, dtype=float)
         return np.resize(values, 24 * len(days))
+    if bl.source is not None:  # the site's own metered year
+        return metered_year_kw(bl.source, year)
     if bl.profile == "flat":
         return np.full(24 * len(days), float(bl.mean_kw))
     table = shape_table()

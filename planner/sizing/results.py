@@ -172,21 +172,40 @@ def plot_soh(result: SizingResult, ax=None, scenario=None):
         ax.text(0.5, 0.5, "no battery", ha="center", transform=ax.transAxes)
         return ax
     scen = scenario or soh["scenario"].iloc[0]
+    curves = {}
     for site, g in soh[soh.scenario == scen].groupby("site"):
         g = g.sort_values("year")
-        x = np.concatenate([[y, y + 1] for y in g.year])
-        yv = np.concatenate([[a, b] for a, b in zip(g.soh_start, g.soh_end)])
-        line, = ax.plot(x, 100 * yv, label=site)
+        key = (tuple(g.year), tuple(np.round(g.soh_start, 6)), tuple(np.round(g.soh_end, 6)))
+        curves.setdefault(key, []).append(site)  # sites whose batteries age identically share one curve
+    lowest = 1.0
+    for (years, starts, ends), sites in curves.items():
+        x = np.concatenate([[y, y + 1] for y in years])
+        yv = np.concatenate([[a, b] for a, b in zip(starts, ends)])
+        line, = ax.plot(x, 100 * yv, label=", ".join(sites) + (" (identical)" if len(sites) > 1 else ""))
+        g = soh[(soh.scenario == scen) & (soh.site == sites[0])].sort_values("year")
         for y in g.year[g.replaced]:
             ax.axvline(y, color=line.get_color(), ls=":", lw=1)
+        lowest = min(lowest, float(np.min(yv)))
     eol = result.info.get("end_of_life_soh")
     if eol:
         ax.axhline(100 * eol, color="grey", ls="--", lw=1, label="end of life")
+        if lowest < eol - 1e-6:
+            ax.text(0.99, 0.97, f"lowest {100 * lowest:.1f} %: replacements happen at the start of a year,\n"
+                    "so the year before one ends below end of life", transform=ax.transAxes, fontsize=7,
+                    color="0.3", ha="right", va="top")
     ax.set_xlabel("year")
     ax.set_ylabel("state of health (%)")
-    ax.set_title(f"Battery state of health ({scen}); dotted: replacement")
+    ax.set_title(f"Battery state of health, scenario {scen}; dotted: replacement", fontsize=10)
     ax.legend(fontsize=8)
     return ax
+
+
+NPV_LABELS = {"capex_pv": "PV investment", "capex_wind": "wind investment", "capex_battery": "battery investment",
+              "capex_generator": "generator investment", "fixed_om": "fixed O&M", "demand_charge_f1": "demand charge (f1)",
+              "energy_purchases": "energy purchases", "resale_revenue": "resale revenue",
+              "energy_charge_f2": "energy charge (f2)", "overrun_charge_f3": "overrun charge (f3)",
+              "generator_fuel": "generator fuel", "battery_replacements": "battery replacements",
+              "salvage": "salvage value"}
 
 
 def plot_npv_breakdown(result: SizingResult, ax=None):
@@ -194,22 +213,46 @@ def plot_npv_breakdown(result: SizingResult, ax=None):
     ax = _axes(ax)
     s = result.npv_breakdown / 1e6
     colors = ["tab:green" if v < 0 else "tab:red" for v in s]
-    ax.barh(s.index, s.values, color=colors)
-    ax.set_xlabel("present value (MEUR)")
+    labels = [NPV_LABELS.get(name, name.replace("_", " ")) for name in s.index]
+    ax.barh(labels, s.values, color=colors)
+    ax.set_xlabel("present value (MEUR; costs > 0, revenues and salvage < 0)")
     ax.set_title(f"NPV of cost: {s.sum():.2f} MEUR")
     return ax
 
 
 def plot_sizes(result: SizingResult, ax=None):
-    """Installed capacities per site after sizing (existing + new)."""
+    """Capacities per site, one panel per unit (PV kWp, power kW, battery kWh), existing equipment and
+    what sizing adds stacked. ``ax`` is split into the three panels; returns them."""
     ax = _axes(ax)
-    cols = {"pv_total_kwp": "PV kWp", "wind_total_kw": "wind kW", "battery_total_kwh": "battery kWh",
-            "battery_total_kw": "battery kW", "generator_total_kw": "generator kW"}
-    frame = result.sizes[list(cols)].rename(columns=cols)
-    frame.plot.bar(ax=ax)
-    ax.set_ylabel("capacity")
-    ax.set_title(f"Sizes (subscribed power {result.subscribed_power_kw:.0f} kW)")
-    return ax
+    fig = ax.figure
+    grid = ax.get_subplotspec().subgridspec(1, 3, wspace=0.45)
+    ax.remove()
+    panels = [("PV (kWp)", [("pv", "pv_total_kwp", "pv_new_kwp")]),
+              ("power (kW)", [("wind", "wind_total_kw", "wind_new_kw"), ("battery", "battery_total_kw", "battery_new_kw"),
+                              ("generator", "generator_total_kw", "generator_new_kw")]),
+              ("battery energy (kWh)", [("battery", "battery_total_kwh", "battery_new_kwh")])]
+    sizes = result.sizes
+    axes = []
+    for k, (title, items) in enumerate(panels):
+        pax = fig.add_subplot(grid[0, k])
+        labels, existing, new = [], [], []
+        for site in sizes.index:
+            for name, total_col, new_col in items:
+                total, added = float(sizes.at[site, total_col]), float(sizes.at[site, new_col])
+                labels.append(f"{site}\n{name}" if len(items) > 1 else str(site))
+                existing.append(total - added)
+                new.append(added)
+        y = np.arange(len(labels))
+        pax.barh(y, existing, color="0.65", label="existing")
+        pax.barh(y, new, left=existing, color="tab:green", label="new (sizing)")
+        pax.set_yticks(y, labels, fontsize=6)
+        pax.invert_yaxis()
+        pax.set_title(title, fontsize=9)
+        pax.tick_params(axis="x", labelsize=7)
+        axes.append(pax)
+    axes[0].legend(fontsize=7, loc="lower right")
+    axes[1].set_title(f"power (kW); subscribed {result.subscribed_power_kw:,.0f} kW", fontsize=9)
+    return axes
 
 
 def plot_sensitivity(result: SizingResult, ax=None):
