@@ -22,6 +22,9 @@ from planner.stochastic.evaluate import NoIncumbentError, evaluate_first_stage
 from planner.stochastic.measures import stochastic_measures
 
 
+EVALUATION_LIMIT_S = 60.0  # per scenario, when the plan is evaluated once for its dispatch tables
+
+
 class NoPlanError(RuntimeError):
     """No feasible plan was found within the time limit."""
 
@@ -78,11 +81,14 @@ def best_incumbent(incumbents: list) -> Incumbent | None:
 
 
 def evaluated_models(problem: DayAheadProblem, incumbent: Incumbent) -> dict:
-    """Each scenario's solved model under the incumbent: those the method solved, else one evaluation."""
+    """Each scenario's solved model under the incumbent: those the method solved, else one evaluation
+    (each scenario within an equal share of the time left, at most ``EVALUATION_LIMIT_S``)."""
     if incumbent.models is not None:
         return incumbent.models
+    left = problem.time_left(minimum=5.0 * len(problem.names))
+    share = EVALUATION_LIMIT_S if left is None else min(EVALUATION_LIMIT_S, left / len(problem.names))
     return evaluate_first_stage(problem.module, problem.names, problem.kwargs, incumbent.first_stage,
-                                mip_gap=problem.rel_gap, time_limit=60, fixed=incumbent.fixed,
+                                mip_gap=problem.rel_gap, time_limit=share, fixed=incumbent.fixed,
                                 keep_models=True).models
 
 
