@@ -9,12 +9,16 @@ measured in the same run, on epftoolbox's France test period and on France 2022.
     inside 2022 with data up to D-1: CRPS, energy and variogram scores against D-1 persistence,
     clim28 (the 28 preceding days as members) and clim365; coverage; a per-month table; median
     MAE against persistence with the Diebold-Mariano test.
+(c) PV and onshore wind (Dispa-SET national capacity factors, ENTSO-E day-ahead forecasts): a
+    rolling empirical error law (scenarios.forecast_renewables), its window chosen by CRPS on
+    2015-07..12, scored on 2016 against climatology and the ForecastErrorModel fitted on 2015, with
+    rank-histogram flatness tests over all active hours and over one hour a day.
 
-Run: ``.venv/bin/python benchmarks/forecasts.py [--period epftoolbox|2022|all] [--quick]
-[--out benchmarks/out/forecasts]``. ``--quick`` scores two weeks per period with one 56-day window refitted weekly (a smoke test).
-Out-of-sample medians are cached in the output folder (``medians_<period>_<key>.csv``) so that a
-re-run only re-scores. Needs ../shared/data (exits with a message when it is absent). Never reads
-2023.
+Run: ``.venv/bin/python benchmarks/forecasts.py [--period epftoolbox|2022|renewables|all] [--quick]
+[--out output/forecasts] [--refit-every-days 1 1 7 7]``. ``--quick`` scores two weeks per period
+with one 56-day window refitted weekly (a smoke test). Out-of-sample medians are cached in the
+output folder (``medians_<period>_<key>.csv``) so that a re-run only re-scores. Needs ../shared/data
+(exits with a message when it is absent). Never reads 2023.
 """
 
 from __future__ import annotations
@@ -33,9 +37,17 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from planner.progress import Progress  # noqa: E402
+from scenarios.calibration import (  # noqa: E402
+    france_forecast_capacity_factors,
+    read_entsoe_forecasts,
+    read_france_capacity_factors,
+)
+from scenarios.forecast_error import ForecastErrorModel  # noqa: E402
 from scenarios.forecast_price import DEFAULT_QUANTILES, DayAheadPriceForecaster, daily_matrix  # noqa: E402
+from scenarios.forecast_renewables import RenewableForecaster  # noqa: E402
 from scenarios.history import load_entsoe_fr, load_epftoolbox, shared_data_dir  # noqa: E402
 from scenarios.metrics import (  # noqa: E402
+    chi_square_flatness,
     crps_from_quantiles,
     crps_mean,
     diebold_mariano,
@@ -61,7 +73,7 @@ LEAR_DRESSED_CRPS_FR = 3.02
 
 EPF_TEST = ("2015-01-04", "2016-12-31")
 Y2022 = ("2022-01-01", "2022-12-31")
-FULL_PARAMS = {"calibration_windows_days": (56, 84, 1092, 1456), "refit_every_days": (3, 3, 7, 7),
+FULL_PARAMS = {"calibration_windows_days": (56, 84, 1092, 1456), "refit_every_days": (1, 1, 7, 7),
                "error_window_days": 91, "scale_window_days": 28}
 QUICK_PARAMS = {"calibration_windows_days": (56,), "refit_every_days": (7,),
                 "error_window_days": 28, "scale_window_days": 28}
@@ -293,15 +305,101 @@ def year_2022(args, params, out: Path) -> None:
     print(f"figure: {figure('FR_2022' + '_quick' * args.quick, days, real, quantiles, out)}")
 
 
+# -- (c) PV and wind from the day-ahead forecasts -----------------------------------------------------
+RENEWABLE_GRID = ((28, 150), (56, 300))  # (window_days, n_neighbours) tried on the validation half-year
+RENEWABLES = (("pv", "PHOT", {"variable": "pv_cf", "hour_weight": 0.3, "inactive_threshold": 0.03}),
+              ("wind", "WTON", {"variable": "wind_cf", "hour_weight": 0.0, "inactive_threshold": 0.0}))
+
+
+def renewable_scores(params, forecast, actual, days, n_members, rng, baseline=None):
+    """Per-day CRPS of the model (99 quantiles) on active hours, rank counts, noon-most ranks, baseline."""
+    crps, ranks, thinned, base = [], [], [], []
+    for day in days:
+        model = RenewableForecaster(**params).fit(forecast, actual, day)
+        hours = pd.date_range(day, periods=24, freq="h")
+        y = actual.reindex(hours).to_numpy()
+        act = model.active_ & ~np.isnan(y)
+        if not act.any():
+            continue
+        q = model.predict_quantiles(LEVELS).to_numpy()
+        crps.append(float(np.mean(crps_from_quantiles(q[act], LEVELS, y[act]))))
+        members = model.sample(n_members, random_state=rng).values[:, :, 0]
+        r = np.sum(members[:, act] < y[act], axis=0) + rng.integers(0, np.sum(members[:, act] == y[act], axis=0) + 1)
+        ranks += r.tolist()
+        thinned.append(int(r[np.argmax(model.forecast_[act])]))
+        if baseline is not None:
+            base.append(baseline(day, hours, act, y, rng))
+    return np.array(crps), np.array(ranks), np.array(thinned), np.array(base)
+
+
+def renewables(args, out: Path) -> None:
+    data = shared_data_dir()
+    raw = read_entsoe_forecasts(data)
+    forecast = pd.concat([france_forecast_capacity_factors(data, y, raw) for y in (2015, 2016)])
+    actual = pd.concat([read_france_capacity_factors(data, y) for y in (2015, 2016)])
+    forecast, actual = forecast[~forecast.index.duplicated()], actual[~actual.index.duplicated()]
+    # the local-clock source loses one UTC hour at each autumn DST change: interpolate gaps <= 2 h
+    forecast = forecast.resample("h").asfreq().interpolate(limit=2, limit_area="inside")
+    validation = pd.date_range("2015-07-01", "2015-12-31", freq="D", tz="UTC")
+    test = pd.date_range("2016-01-01", "2016-12-31", freq="D", tz="UTC")
+    if args.quick:
+        validation, test = validation[-14:], test[:14]
+    n_members = 50
+    print(f"\n== (c) PV and onshore wind, France national capacity factors (Dispa-SET actuals, ENTSO-E "
+          f"day-ahead forecasts), recalibrated daily with actuals up to D-1; window chosen by CRPS on "
+          f"{validation[0].date()}..{validation[-1].date()}, scored on {test[0].date()}..{test[-1].date()} ==")
+    for key, column, base_params in RENEWABLES:
+        f, a = forecast[key], actual[column]
+        rng = np.random.default_rng(0)
+        tried = {}
+        for window, k in RENEWABLE_GRID:
+            params = {**base_params, "window_days": window, "n_neighbours": k}
+            tried[(window, k)] = renewable_scores(params, f, a, validation, n_members, rng)[0].mean()
+        window, k = min(tried, key=tried.get)
+        params = {**base_params, "window_days": window, "n_neighbours": k}
+        fit_2015 = ForecastErrorModel(epsilon=0.01, inactive_threshold=base_params["inactive_threshold"],
+                                      variable=key).fit(f.loc["2015"], a.loc["2015"])
+        a15 = a.loc["2015"]
+
+        def baselines(day, hours, act, y, rng, fit_2015=fit_2015, a15=a15):
+            # climatology: 2015 actuals of the same UTC hour within +-15 days of the day of year
+            doy = day.dayofyear
+            near = np.abs(((a15.index.dayofyear - doy + 182) % 365) - 182) <= 15
+            clim = [crps_mean(a15[near & (a15.index.hour == t.hour)].to_numpy()[None, :], [y[i]])
+                    for i, t in enumerate(hours) if act[i]]
+            members = fit_2015.sample(n_members, f.reindex(hours), random_state=rng).values[:, :, 0]
+            fe = crps_mean(members[:, act].T, y[act])
+            return float(np.mean(clim)), float(fe)
+
+        crps, ranks, thinned, base = renewable_scores(params, f, a, test, n_members, rng, baselines)
+        counts = np.bincount(ranks, minlength=n_members + 1)
+        counts10 = np.bincount(thinned * 10 // (n_members + 1), minlength=10)
+        chi_all, p_all = chi_square_flatness(counts)
+        chi_thin, p_thin = chi_square_flatness(counts10)
+        print(f"{key}: validation CRPS " + ", ".join(f"window {w} d / {kk} neighbours {v:.4f}"
+                                                     for (w, kk), v in tried.items())
+              + f" -> window {window} d, {k} neighbours")
+        print(f"{key}: CRPS (capacity factor, active hours) model {crps.mean():.4f}, climatology 2015 "
+              f"{base[:, 0].mean():.4f} (ratio {crps.mean() / base[:, 0].mean():.3f}), ForecastErrorModel fit 2015 "
+              f"{base[:, 1].mean():.4f} (ratio {crps.mean() / base[:, 1].mean():.3f})")
+        print(f"{key}: rank histogram, all {counts.sum()} active hours ({n_members + 1} bins): chi2 {chi_all:.0f}, "
+              f"p {p_all:.2g} {'PASS' if p_all > 0.01 else 'FAIL'} at 1 %; one hour a day (the highest "
+              f"forecast, {counts10.sum()} days, 10 bins): chi2 {chi_thin:.1f}, p {p_thin:.2g} "
+              f"{'PASS' if p_thin > 0.01 else 'FAIL'} at 1 %")
+        print(f"{key}: all-hours counts / flat, in 5 groups of ranks: "
+              + " ".join(f"{g.sum() / (counts.sum() * len(g) / len(counts)):.3f}"
+                         for g in np.array_split(counts, 5)))
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--period", choices=("epftoolbox", "2022", "all"), default="all")
+    parser.add_argument("--period", choices=("epftoolbox", "2022", "renewables", "all"), default="all")
     parser.add_argument("--quick", action="store_true", help="two weeks, one short window (smoke test)")
     parser.add_argument("--samples", type=int, default=200, help="scenarios per day for energy/variogram")
     parser.add_argument("--out", type=Path, default=ROOT / "output" / "forecasts")
     parser.add_argument("--medians-only", action="store_true", help="compute and cache medians, then stop")
     parser.add_argument("--refit-every-days", type=int, nargs="+", default=None,
-                        help="refit period per calibration window (default 3 3 7 7; 1 1 1 1 is daily)")
+                        help="refit period per calibration window (default 1 1 7 7; 1 1 1 1 is daily)")
     args = parser.parse_args(argv)
     if not shared_data_dir().is_dir():
         sys.exit(f"{shared_data_dir()} is absent: this benchmark reads the real data")
@@ -315,6 +413,8 @@ def main(argv=None) -> None:
         epftoolbox_period(args, params, args.out)
     if args.period in ("2022", "all"):
         year_2022(args, params, args.out)
+    if args.period in ("renewables", "all") and not args.medians_only:
+        renewables(args, args.out)
 
 
 if __name__ == "__main__":

@@ -20,8 +20,8 @@ e(d, h) = T_d(price) - T_d(median) of the ``error_window_days`` days before D (o
 median was forecast with data up to d-1) give per hour an empirical distribution; the quantile of level
 tau of day D is T_D^-1(T_D(median(D, h)) + F_h^-1(tau)). The defaults (errors not recentred, sample
 correlation, no level recalibration) were chosen on validation weeks before each test period
-(2014-11-17..2015-01-03 on the epftoolbox data, 2021-11-15..2021-12-31 on the ENTSO-E data). The 24 hours are tied by a Gaussian copula: the
-Ledoit-Wolf correlation of the errors' normal scores Phi^-1(F_h(e)).
+(2014-11-17..2015-01-03 on the epftoolbox data, 2021-11-15..2021-12-31 on the ENTSO-E data). The 24
+hours are tied by a Gaussian copula: the correlation of the errors' normal scores Phi^-1(F_h(e)).
 """
 
 from __future__ import annotations
@@ -202,9 +202,10 @@ class DayAheadPriceForecaster(ScenarioModel):
     error_window_days : days of past out-of-sample errors that make the bands and the copula.
     scale_window_days : days of past prices whose median and MAD define the error space T_d.
     refit_every_days : a window's LASSO is refitted every this many days (1: daily recalibration), one
-        integer for all windows or one per window (e.g. (1, 1, 7, 7): the long windows weekly, which
-        changes their fit by a few days of 3-4 years; the features still move daily).
-    max_lasso_steps : at most this many LARS steps per hour (the AICc optimum lies well before).
+        integer for all windows or one per window; None (default) refits windows shorter than a year
+        daily and longer ones every 7 days (between refits the features still move daily).
+    max_lasso_steps : at most this many LARS steps per hour. On the France data the long windows'
+        AICc optimum lies at 50 to 120 active features, so 150 truncates a few hours' paths.
     recentre_errors : if True each hour's past errors are shifted to a zero median, so the 0.5
         quantile is the LEAR point forecast and the errors give only the spread; if False (default)
         the errors' median also corrects the point forecast's recent bias.
@@ -218,12 +219,12 @@ class DayAheadPriceForecaster(ScenarioModel):
     ``fit(history, day)`` learns, with the prices up to ``day`` - 1 only, the median of ``day`` and
     the bands (running :meth:`walk_forward` over the ``error_window_days`` before, unless the
     ``medians`` of those days are passed); :meth:`predict_quantiles` and :meth:`sample` then give
-    the day's distribution.
+    the day's distribution, :meth:`sample_paths` paths over the next days.
     """
 
     def __init__(self, price_column: str = PRICE_COLUMN, exogenous_columns=None,
-                 calibration_windows_days=(56, 84, 1092, 1456), error_window_days: int = 182,
-                 scale_window_days: int = 28, refit_every_days: int = 1, max_lasso_steps: int = 150,
+                 calibration_windows_days=(56, 84, 1092, 1456), error_window_days: int = 91,
+                 scale_window_days: int = 28, refit_every_days=None, max_lasso_steps: int = 150,
                  recentre_errors: bool = False, correlation_shrinkage=0.0,
                  recalibrate_levels: bool = False):
         self.price_column = price_column
@@ -253,6 +254,9 @@ class DayAheadPriceForecaster(ScenarioModel):
         for name in ("error_window_days", "scale_window_days", "max_lasso_steps"):
             check_positive_int(name, getattr(self, name))
         self._refit_periods()
+        for name in ("recentre_errors", "recalibrate_levels"):
+            if not isinstance(getattr(self, name), (bool, np.bool_)):
+                raise ValueError(f"{name} must be True or False; got {getattr(self, name)!r}")
         shrink = self.correlation_shrinkage
         if not (shrink == "ledoit_wolf" or (isinstance(shrink, (int, float)) and not isinstance(shrink, bool)
                                             and 0 <= shrink <= 1)):
@@ -265,6 +269,8 @@ class DayAheadPriceForecaster(ScenarioModel):
     def _refit_periods(self) -> list[int]:
         """The refit period (days) of each calibration window."""
         every, windows = self.refit_every_days, self.calibration_windows_days
+        if every is None:
+            return [1 if int(w) < 365 else 7 for w in windows]
         if isinstance(every, (int, np.integer)) and not isinstance(every, bool):
             every = [every] * len(windows)
         try:

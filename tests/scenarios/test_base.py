@@ -9,6 +9,8 @@ from sklearn.base import clone
 
 from scenarios.base import ScenarioModel, check_positive_int, check_range, check_site_name
 from scenarios.forecast_error import ForecastErrorModel
+from scenarios.forecast_price import DayAheadPriceForecaster
+from scenarios.forecast_renewables import RenewableForecaster
 from scenarios.intraday import IntradayResaleModel
 from scenarios.joint import JointModel
 from scenarios.lattice import MarkovLattice, StagewiseIndependent
@@ -17,7 +19,8 @@ from scenarios.pv import PVModel
 from scenarios.wind import WindModel
 
 MODELS = [DayAheadPriceModel(), IntradayResaleModel(), PVModel(), WindModel(), ForecastErrorModel(),
-          JointModel({"price": DayAheadPriceModel()}), MarkovLattice(), StagewiseIndependent()]
+          JointModel({"price": DayAheadPriceModel()}), MarkovLattice(), StagewiseIndependent(),
+          DayAheadPriceForecaster(), RenewableForecaster()]
 
 
 @pytest.mark.parametrize("model", MODELS, ids=lambda m: type(m).__name__)

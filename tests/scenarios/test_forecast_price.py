@@ -58,6 +58,11 @@ def test_bands_are_calibrated_on_iid_noise():
     assert 0.85 <= coverage <= 0.95
     # the 90 % band of N(0, 5^2) noise is 16.4 wide; estimation error of the median widens it a little
     assert 16.4 <= np.mean(q[..., 2] - q[..., 0]) <= 16.4 * 1.3
+    # level recalibration and re-centring keep stationary errors calibrated
+    other = DayAheadPriceForecaster(**SMALL, recalibrate_levels=True, recentre_errors=True)
+    q2 = np.array([other.fit(frame, day, medians=medians).predict_quantiles([0.05, 0.95]).to_numpy()
+                   for day in days])
+    assert 0.85 <= interval_coverage(q2[..., 0], q2[..., 1], P) <= 0.95
 
 
 def test_forecast_is_equivariant_to_price_unit_and_offset():
@@ -92,6 +97,10 @@ def test_quantiles_increase_with_level_and_samples_follow_the_copula():
     r = model.correlation_[10, 11]
     rho = stats.spearmanr(s.values[:, 10, 0], s.values[:, 11, 0])[0]
     assert rho == pytest.approx(6 / np.pi * np.arcsin(r / 2), abs=0.05)
+    # Ledoit-Wolf shrinks the copula's correlations towards 0
+    shrunk = DayAheadPriceForecaster(**SMALL, correlation_shrinkage="ledoit_wolf").fit(frame, "2020-03-30")
+    off = ~np.eye(24, dtype=bool)
+    assert np.abs(shrunk.correlation_[off]).mean() < np.abs(model.correlation_[off]).mean()
     # each hour's sample quantiles agree with predict_quantiles
     np.testing.assert_allclose(np.quantile(s.values[:, :, 0], 0.5, axis=0), model.predict_quantiles([0.5])[0.5],
                                atol=0.05 * (q[:, 94] - q[:, 4]).max())
@@ -105,6 +114,10 @@ def test_bad_parameters_name_the_field():
         DayAheadPriceForecaster(calibration_windows_days=(28, 56), refit_every_days=(1,)).fit(frame)
     with pytest.raises(KeyError, match="wind_mw"):
         DayAheadPriceForecaster(exogenous_columns=("wind_mw",), **SMALL).fit(frame)
+    with pytest.raises(ValueError, match="correlation_shrinkage"):
+        DayAheadPriceForecaster(correlation_shrinkage=2.0, **SMALL).fit(frame)
+    with pytest.raises(ValueError, match="recentre_errors"):
+        DayAheadPriceForecaster(recentre_errors="yes", **SMALL).fit(frame)
     with pytest.raises(RuntimeError, match="not fitted"):
         DayAheadPriceForecaster().predict_quantiles()
     model = clone(DayAheadPriceForecaster(error_window_days=91))
