@@ -16,6 +16,7 @@ import signal
 import sys
 import time
 import traceback
+from datetime import date
 from pathlib import Path
 
 from planner.case import load_case
@@ -30,6 +31,8 @@ with contextlib.redirect_stdout(io.StringIO()):  # mpi-sppy prints a banner when
     from planner.dayahead.plan import NoPlanError
     from planner.prechecks import presolve_warnings, require_presolve_checks
     from planner.report import Report
+    from planner.replay.day import ReplayOptions
+    from planner.replay.run import run_replay
     from planner.solvers.mpi import MPIUnavailable
     from planner.stochastic.evaluate import NoIncumbentError
 
@@ -279,6 +282,19 @@ def cmd_decompose(args) -> int:
     return 0
 
 
+def cmd_replay(args) -> int:
+    """Replay real history day by day (planner.replay): forecast, plan, operate, settle, carry the state."""
+    case = load_checked_case(args)
+    options = ReplayOptions(method=args.method, n_scenarios=args.scenarios, time_limit_s=args.plan_time_limit,
+                            rel_gap=args.gap, day_ahead_known=not args.day_ahead_unknown, seed=case_seed(args, case),
+                            max_plan_gap=args.max_plan_gap)
+    result = run_replay(case, args.start, args.end, options, args.output, n_workers=args.workers, data=args.data,
+                        n_ranks=args.np)
+    print(result.savings.to_string(index=False))
+    print(f"replay: {args.output}/daily.parquet, monthly_bills.csv, savings.csv, summary.json")
+    return 0
+
+
 def cmd_run(args) -> int:
     case = load_checked_case(args)
     if args.seed is not None:  # the main job draws every sample from the case's seed
@@ -333,6 +349,14 @@ def relative_gap_target(text: str) -> float:
     if not (math.isfinite(value) and 0 <= value < 1):
         raise argparse.ArgumentTypeError(f"{text}: a relative gap lies in [0, 1), e.g. 0.01 for 1 %")
     return value
+
+
+def iso_day(text: str) -> str:
+    """An argparse type: a calendar day YYYY-MM-DD."""
+    try:
+        return date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a day; give YYYY-MM-DD, e.g. 2022-01-01") from None
 
 
 def scenario_counts(text: str) -> list[int]:
@@ -480,6 +504,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--gap", type=relative_gap_target, default=0.01,
                    help="gap target: a warning says when the decomposition stops above it")
     time_limit(p, 600.0, "80 %% for the coordination, checked between iterations")
+
+    p = with_case("replay", "replay real history day by day: plan, operate, settle; savings against the rule",
+                  cmd_replay)
+    p.add_argument("--start", type=iso_day, required=True, help="first day replayed (YYYY-MM-DD)")
+    p.add_argument("--end", type=iso_day, required=True, help="last day replayed (YYYY-MM-DD, inclusive)")
+    p.add_argument("--method", choices=("ef", "lshaped"), default="ef", help="two-stage method of each day's plan")
+    p.add_argument("--scenarios", type=whole_number(2), default=5, help="scenarios of each day's plan")
+    p.add_argument("--plan-time-limit", type=positive_seconds, default=60.0, help="seconds per day's plan")
+    p.add_argument("--gap", type=relative_gap_target, default=0.01, help="relative gap of each plan (0.01 = 1 %%)")
+    p.add_argument("--max-plan-gap", type=relative_gap_target, default=0.5,
+                   help="a plan stopped above this gap counts as failed: the day is operated by the rule")
+    p.add_argument("--day-ahead-unknown", action="store_true",
+                   help="the contract does not buy at the day-ahead auction: p0 of D is forecast, not known at D-1")
+    p.add_argument("--workers", type=whole_number(1), default=1, help="local processes (months in parallel)")
+    p.add_argument("--np", type=whole_number(1), default=1,
+                   help="MPI ranks (months in parallel through mpiexec; give --workers or --np, not both)")
+    p.add_argument("--data", default=None,
+                   help="realised hourly data (default: ../shared/data/prices/fr_hourly_2019_2022.csv)")
+    time_limit(p, None, "the whole replay; finished days are kept and the same command resumes after them")
 
     p = with_case("run", "the main job: every stage, one report", cmd_run)
     p.add_argument("--quick", action="store_true", help="small sizes, for tests")

@@ -1,0 +1,169 @@
+"""The period runner of ``planner replay``: months are independent once their start state is fixed (each
+month starts with the batteries at their initial SoC and the peak at 0), so they run in parallel over
+local processes; days of a month run in order, each finished day written atomically (temp file, then
+rename) to ``<output>/days/<date>.json``, so a killed replay resumes where it stopped with the same result.
+
+Outputs in ``output_dir``: ``daily.parquet`` (one row per day and policy: decisions, costs, plan bounds
+and gap, fallback reason, forecast and realised means, state), ``monthly_bills.csv``, ``savings.csv``
+(saving of each policy against the rule with a 95 % week-block bootstrap interval), ``summary.json``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import multiprocessing
+import os
+import pickle
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from planner.case import Case
+from planner.progress import Progress
+from planner.replay.compare import savings_table
+from planner.replay.data import RealDays, load_real_days
+from planner.replay.day import PERFECT, RULE, PolicyState, ReplayOptions, initial_state, replay_day
+from planner.replay.settle import monthly_bills
+from planner.solvers.mpi import run_mpi
+
+#: columns that measure time: they differ between runs and are left out of reproducibility checks
+TIME_COLUMNS = ("day_time_s", "plan_time_s")
+
+
+@dataclass
+class ReplayResult:
+    """What :func:`run_replay` returns (EUR, kW)."""
+
+    daily: pd.DataFrame
+    monthly: pd.DataFrame
+    savings: pd.DataFrame
+    wall_time_s: float
+    days_computed: int            # days solved in this run (the others were read back from day files)
+    output_dir: Path
+
+    def summary(self) -> dict:
+        planned = self.daily[~self.daily["policy"].isin([RULE, PERFECT])]
+        by_day = planned.drop_duplicates("date")
+        return {"days": int(self.daily["date"].nunique()), "days_computed_this_run": self.days_computed,
+                "wall_time_s": self.wall_time_s,
+                "mean_day_time_s": float(self.daily.drop_duplicates("date")["day_time_s"].mean()),
+                "max_gap": float(by_day["gap"].max()) if len(by_day) else float("nan"),
+                "mean_gap": float(by_day["gap"].mean()) if len(by_day) else float("nan"),
+                "fallback_days": int(by_day["fallback"].sum()) if len(by_day) else 0,
+                "savings": self.savings.to_dict(orient="records")}
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file renamed over it (never a half-written file)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def options_record(case: Case, options: ReplayOptions) -> dict:
+    return {"case": case.name, **{k: (list(v) if isinstance(v, tuple) else v)
+                                  for k, v in dataclasses.asdict(options).items()}}
+
+
+def run_month(case: Case, real: RealDays, days: list, options: ReplayOptions, out_dir: str,
+              progress: bool = False) -> int:
+    """Replay the days of one month in order from the month's start state; return the days computed."""
+    folder = Path(out_dir) / "days"
+    log = Progress(f"replay {days[0].strftime('%Y-%m')}", enabled=progress)
+    states = {p: initial_state(case) for p in options.policies}
+    computed = 0
+    for day in days:
+        path = folder / f"{day.strftime('%Y-%m-%d')}.json"
+        if path.exists():  # finished before: carry its state
+            record = json.loads(path.read_text())
+            states = {p: PolicyState(**s) for p, s in record["states"].items()}
+            continue
+        rows, states = replay_day(case, real, day, states, options)
+        write_atomic(path, json.dumps({"rows": rows, "states": {p: dataclasses.asdict(s) for p, s in states.items()}}))
+        computed += 1
+        costs = ", ".join(f"{r['policy']} {r['cost_eur']:,.0f}" for r in rows)
+        gap = rows[-1].get("gap", float("nan"))
+        log.message(f"{day.date()} done in {rows[0]['day_time_s']:.1f} s, plan gap {100 * gap:.2f} %; EUR: {costs}")
+    return computed
+
+
+def month_task(args) -> int:
+    return run_month(*args)
+
+
+def run_replay(case: Case, start, end, options: ReplayOptions | None = None, output_dir="output/replay",
+               n_workers: int = 1, real: RealDays | None = None, data=None, progress: bool = True,
+               n_ranks: int = 1) -> ReplayResult:
+    """Replay ``case`` over the days ``start`` .. ``end`` (inclusive); see the module docstring.
+
+    ``n_workers`` local processes run months in parallel, or ``n_ranks`` MPI ranks (``planner.solvers.mpi``;
+    the same command on a cluster with more ranks); ``real``/``data``: the realised data (default
+    ``../shared/data/prices/fr_hourly_2019_2022.csv``). Resumes from the day files in ``output_dir``
+    when they were written with the same case and options.
+    """
+    options = options or ReplayOptions()
+    options.check()
+    for name, value in (("n_workers", n_workers), ("n_ranks", n_ranks)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"{name} = {value!r}: must be a whole number >= 1")
+    if n_workers > 1 and n_ranks > 1:
+        raise ValueError(f"n_workers = {n_workers} and n_ranks = {n_ranks}: give one of them (the other 1)")
+    if not isinstance(case, Case):
+        raise TypeError(f"case must be a planner.case.Case; got {type(case).__name__}")
+    if case.period_minutes != 60 or case.horizon_hours != 24:
+        raise ValueError(f"case {case.name!r}: the replay needs period_minutes = 60 and horizon_hours = 24; "
+                         f"got {case.period_minutes} and {case.horizon_hours}")
+    real = real or load_real_days(data)
+    real.check_covers(start, end)
+    out = Path(output_dir)
+    (out / "days").mkdir(parents=True, exist_ok=True)
+    record = options_record(case, options)
+    opt_file = out / "replay_options.json"
+    if opt_file.exists() and json.loads(opt_file.read_text()) != record:
+        raise ValueError(f"{opt_file}: this folder holds a replay with other options "
+                         f"({json.loads(opt_file.read_text())}); use another --output or delete it")
+    write_atomic(opt_file, json.dumps(record))
+    log = Progress("replay", enabled=progress)
+    t0 = time.perf_counter()
+    days = list(pd.date_range(pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize(), freq="D"))
+    months = {}
+    for d in days:
+        months.setdefault(d.strftime("%Y-%m"), []).append(d)
+    log.message(f"{len(days)} days in {len(months)} months, {max(n_workers, n_ranks)} "
+                f"{'MPI rank(s)' if n_ranks > 1 else 'process(es)'}; method {options.method}, "
+                f"{options.n_scenarios} scenarios, time limit {options.time_limit_s} s per plan")
+    tasks = [(case, real, m_days, options, str(out), progress and n_workers == 1) for m_days in months.values()]
+    done_before = len(list((out / "days").glob("*.json")))
+    if n_ranks > 1:
+        job = out / "mpi_job.pkl"
+        with open(job, "wb") as fh:
+            pickle.dump({"case": case, "real": real, "months": list(months.values()), "options": options,
+                         "output_dir": str(out)}, fh)
+        run_mpi(n_ranks, "planner.replay.mpi_worker", [str(job)])
+        job.unlink()
+        computed = len(list((out / "days").glob("*.json"))) - done_before
+    elif n_workers == 1 or len(tasks) == 1:
+        computed = sum(month_task(t) for t in tasks)
+    else:
+        with multiprocessing.get_context("spawn").Pool(min(n_workers, len(tasks))) as pool:
+            computed = sum(pool.map(month_task, tasks, chunksize=1))
+    rows = []
+    for d in days:
+        rows.extend(json.loads((out / "days" / f"{d.strftime('%Y-%m-%d')}.json").read_text())["rows"])
+    daily = pd.DataFrame(rows)
+    monthly = monthly_bills(daily, case)
+    savings = savings_table(daily, random_state=options.seed)
+    result = ReplayResult(daily, monthly, savings, time.perf_counter() - t0, computed, out)
+    daily.to_parquet(out / "daily.parquet", index=False)
+    monthly.to_csv(out / "monthly_bills.csv", index=False)
+    savings.to_csv(out / "savings.csv", index=False)
+    write_atomic(out / "summary.json", json.dumps(result.summary(), indent=2, default=float))
+    log.message(f"done: {len(days)} days ({computed} computed now) in {result.wall_time_s:.1f} s")
+    return result

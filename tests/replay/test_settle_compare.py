@@ -1,0 +1,56 @@
+"""Monthly bills and paired savings on hand-made daily tables (values checked by hand)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from planner.replay.compare import block_bootstrap_mean, savings_table, week_blocks
+from planner.replay.day import FIXED, RULE
+from planner.replay.settle import monthly_bills
+
+
+def daily(costs_rule, costs_fixed, start="2022-01-03"):
+    dates = pd.date_range(start, periods=len(costs_rule)).strftime("%Y-%m-%d")
+    rows = []
+    for policy, costs in ((RULE, costs_rule), (FIXED, costs_fixed)):
+        for d, c in zip(dates, costs):
+            rows.append({"date": d, "month": d[:7], "policy": policy, "cost_eur": c, "day_ahead_energy_eur": c / 2,
+                         "operating_eur": c / 2, "overrun_eur": 0.0, "day_peak_kw": 100.0 + c,
+                         "unserved_kwh": 0.0})
+    return pd.DataFrame(rows)
+
+
+def test_monthly_bill_by_hand(default_case):
+    frame = daily([10.0, 20.0, 30.0], [5.0, 5.0, 5.0], start="2022-01-30")   # 30, 31 Jan and 1 Feb
+    bills = monthly_bills(frame, default_case).set_index(["policy", "month"])
+    jan = bills.loc[(RULE, "2022-01")]
+    # f1 * P * days / billing period = 10.95 EUR/kW/month * 7000 kW * 2 / 30
+    assert jan["demand_charge_eur"] == pytest.approx(10.95 * 7000 * 2 / 30)
+    assert jan["total_eur"] == pytest.approx(30.0 + 10.95 * 7000 * 2 / 30)
+    assert jan["month_peak_kw"] == 120.0 and jan["days"] == 2
+    assert bills.loc[(RULE, "2022-02"), "month_peak_kw"] == 130.0      # the peak resets with the month
+
+
+def test_savings_with_week_blocks():
+    # 14 days = ISO weeks 1 and 2 of 2022; saving 10 EUR every day of week 1 and 30 of week 2
+    rule = [100.0] * 14
+    fixed = [90.0] * 7 + [70.0] * 7
+    table = savings_table(daily(rule, fixed), n_boot=4000).iloc[0]
+    assert table["weeks"] == 2 and table["days"] == 14
+    assert table["saving_eur_per_day"] == pytest.approx(20.0)
+    assert table["saving_eur"] == pytest.approx(280.0)
+    # resampling two weeks: means 10 (both week 1), 20, 30 with probabilities 1/4, 1/2, 1/4
+    assert table["saving_ci_low_eur_per_day"] == pytest.approx(10.0)
+    assert table["saving_ci_high_eur_per_day"] == pytest.approx(30.0)
+
+
+def test_one_week_gives_no_interval():
+    lo, hi = block_bootstrap_mean(np.ones(5), week_blocks(pd.date_range("2022-01-03", periods=5)))
+    assert np.isnan(lo) and np.isnan(hi)
+
+
+def test_week_blocks_follow_iso_weeks():
+    blocks = week_blocks(pd.date_range("2022-01-01", periods=10))   # Sat 1 Jan 2022 is in ISO week 52 of 2021
+    assert list(blocks[:3]) == [202152, 202152, 202201]
