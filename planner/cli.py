@@ -158,14 +158,14 @@ def warn_gap(result, target: float | None, what: str) -> None:
               file=sys.stderr)
 
 
-def _run_stage(args, title: str, stage: str, case=None, summary=None, **kwargs):
+def _run_stage(args, title: str, stage, case=None, summary=None, **kwargs):
     """Run one stage of the main job on the checked case into its own report, print the report's path;
     return the stage's result. The output folder is removed again if the command fails before writing."""
     case = load_checked_case(args) if case is None else case
     existed = Path(args.output).exists()
     try:
         report = Report(args.output, f"{title} for case {case.name}")
-        result = getattr(mainjob, stage)(case, report, **kwargs)
+        result = stage(case, report, **kwargs)
         if summary is not None:  # the one-screen summary opens the report
             mainjob.executive_summary(report, case, **{summary: result}, rel_gap_target=args.gap)
         print(f"report: {report.write()}")
@@ -178,7 +178,7 @@ def _run_stage(args, title: str, stage: str, case=None, summary=None, **kwargs):
 
 def cmd_scenarios(args) -> int:
     case = load_case(args.case)
-    _run_stage(args, "Scenarios", "scenarios_stage", case=case, n_scenarios=args.scenarios,
+    _run_stage(args, "Scenarios", mainjob.scenarios_stage, case=case, n_scenarios=args.scenarios,
                seed=case_seed(args, case))
     return 0
 
@@ -199,9 +199,10 @@ def cmd_plan(args) -> int:
               f"{measure_s:.2f} s for each of their {n_scenarios + 2} solves (at least {MIN_MEASURE_SOLVE_S:g} s "
               f"needed); raise --time-limit to {10 * math.ceil(needed_s / 10):.0f} s or more",
               file=sys.stderr)
-    result = _run_stage(args, "Day-ahead plan", "plan_stage", case=case, summary="plan_result", n_scenarios=n_scenarios,
-                        method=args.method, n_ranks=args.np, random_state=case_seed(args, case), rel_gap=args.gap,
-                        time_limit=solve_s, measures=measures, measures_time_limit=measure_s)
+    result = _run_stage(args, "Day-ahead plan", mainjob.plan_stage, case=case, summary="plan_result",
+                        n_scenarios=n_scenarios, method=args.method, n_ranks=args.np,
+                        random_state=case_seed(args, case), rel_gap=args.gap, time_limit=solve_s, measures=measures,
+                        measures_time_limit=measure_s)
     warn_gap(result, args.gap, "the day-ahead plan")
     store_plan(args, case, result)
     return 0
@@ -247,7 +248,7 @@ def cmd_study(args) -> int:
     case = load_checked_case(args)
     solves = len(args.scenarios) * args.seeds
     limit = remaining_s(args)
-    _run_stage(args, "Scenario-tree study", "study_stage", case=case, sizes=args.scenarios,
+    _run_stage(args, "Scenario-tree study", mainjob.study_stage, case=case, sizes=args.scenarios,
                seeds=[case_seed(args, case) + k for k in range(args.seeds)], reference_size=args.out_of_sample,
                time_limit=None if limit is None else max(1.0, 0.5 * limit / solves))
     return 0
@@ -255,7 +256,7 @@ def cmd_study(args) -> int:
 
 def cmd_policy(args) -> int:
     case = load_checked_case(args)
-    result = _run_stage(args, "Battery policy", "policy_stage", case=case, iterations=args.iterations,
+    result = _run_stage(args, "Battery policy", mainjob.policy_stage, case=case, iterations=args.iterations,
                         simulations=args.simulations, random_state=case_seed(args, case), n_ranks=args.np,
                         time_limit=share_s(args, 0.5))
     warn_gap(result, args.gap, "the battery policy (SDDP)")
@@ -264,7 +265,7 @@ def cmd_policy(args) -> int:
 
 def cmd_size(args) -> int:
     case = load_checked_case(args)
-    result = _run_stage(args, "Microgrid sizing", "sizing_stage", case=case, summary="sizing_result",
+    result = _run_stage(args, "Microgrid sizing", mainjob.sizing_stage, case=case, summary="sizing_result",
                         years=args.years, days=args.days,
                         n_scenarios=args.scenarios, method=args.method, seed=case_seed(args, case),
                         years_per_block=args.years_per_block, time_limit=share_s(args, 0.6, 7 if args.sensitivity else 1),
@@ -275,7 +276,7 @@ def cmd_size(args) -> int:
 
 def cmd_decompose(args) -> int:
     case = load_checked_case(args)
-    result = _run_stage(args, "Decomposition", "decomposition_stage", case=case, method=args.method,
+    result = _run_stage(args, "Decomposition", mainjob.decomposition_stage, case=case, method=args.method,
                         n_scenarios=args.scenarios, n_ranks=args.np, max_iterations=args.iterations,
                         time_limit=share_s(args, 0.8), seed=case_seed(args, case))
     warn_gap(result, args.gap, "the decomposition")
