@@ -2,9 +2,11 @@
 ending with certified bounds.
 
 MPI: ``python -m mpisppy.generic_cylinders --module-name <module> ... --lagrangian --xhatshuffle
---rel-gap g`` on K ranks (a multiple of the 3 cylinders: PH hub, Lagrangian outer bound, xhatshuffle
-inner bound), launched by ``planner.solvers.mpi``; the hub's per-iteration bounds are parsed and shown
-live; the first stage is read from the written solution. Serial: ``mpisppy.opt.ph.PH``, then a
+--rel-gap g`` on K ranks (a multiple of the cylinders: PH hub and one per spoke, 3 by default),
+launched by ``planner.solvers.mpi``; subproblem options by iteration through mpi-sppy's
+``--solver-options-file``; the hub's per-iteration bounds are parsed and shown live (with a heartbeat
+before iteration 0); a watchdog terminates the run past its time limit and keeps the best bounds
+seen; the first stage is the written solution or the last incumbent an xhat spoke wrote. Serial: ``mpisppy.opt.ph.PH``, then a
 Lagrangian bound with the final W's (``post_solve_bound``, from the subproblems' dual bounds) and an
 upper bound from evaluating first-stage candidates (xbar, rounded where integer, and two scenarios' own).
 Solvers: ``highs`` with a quadratic proximal term when every variable is continuous; with integer
@@ -92,6 +94,15 @@ def solver_options_file(path: Path, schedule: dict) -> Path:
     return path
 
 
+def _terminate(proc) -> None:
+    """Stop mpiexec (it forwards the signal to the ranks); kill it if it has not ended after 10 s."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
 def _reader(stream, lines: queue.Queue) -> None:
     for line in stream:
         lines.put(line)
@@ -110,7 +121,9 @@ def solve_ph_mpi(module_name: str, num_scens: int, *, n_ranks: int = 3, extra_ar
     (checked by the hub between iterations) and a watchdog here: at ``time_limit + grace_s`` the run is
     terminated and the best bounds printed by the hub so far are returned. Progress: a line at start,
     one per hub iteration (iteration, both bounds, gap, elapsed) and a heartbeat every ``heartbeat_s``.
-    ``bounds_at_start``: bounds known before the run (e.g. from a warm start); they are combined.
+    ``bounds_at_start``: bounds known before the run (e.g. from a warm start); they are combined with
+    the hub's, and the run is stopped as soon as the combined gap meets ``rel_gap``; the result's first
+    stage is empty when the run did not beat the upper bound given at start (its plan is the caller's).
     """
     cylinders = 1 + len(spokes)
     check_ranks(n_ranks, cylinders)
@@ -149,6 +162,7 @@ def _follow(proc, work, base, log, t0, time_limit, grace_s, heartbeat_s, bounds_
             num_scens) -> SolveResult:
     """Read the hub's output live (progress rows and heartbeats), enforce the watchdog, return the bounds."""
     best_lb, best_ub = bounds_at_start
+    own_ub = math.inf  # the best upper bound found in this run (the first stage belongs to it)
     lines, rows, final, in_final, killed = [], [], None, False, False
     raw = (work / "mpisppy_output.txt").open("w")  # the whole output of the run, kept for reading
     log.message(f"started: hub + {', '.join(spokes)} on {n_ranks} ranks, {num_scens} scenarios"
@@ -174,13 +188,19 @@ def _follow(proc, work, base, log, t0, time_limit, grace_s, heartbeat_s, bounds_
             m = _ITER.match(line)
             if m:
                 it, lb, ub = int(m.group(2)), float(m.group(3)), float(m.group(4))
-                best_lb, best_ub = max(best_lb, lb), min(best_ub, ub)
+                best_lb, best_ub, own_ub = max(best_lb, lb), min(best_ub, ub), min(own_ub, ub)
                 rows.append((it, best_lb, best_ub, now - t0))
                 if in_final:
                     final = it
                 else:
                     log.update(it, best_lb, best_ub)
                     last_beat = now
+                    if relative_gap(best_lb, best_ub) <= rel_gap and proc.poll() is None:
+                        # met with a bound the hub does not know (``bounds_at_start``): stop here
+                        log.message(f"gap {100 * relative_gap(best_lb, best_ub):.3f} % <= {100 * rel_gap:g} % "
+                                    "with the bounds given at start: stopping the run")
+                        _terminate(proc)
+                        break
         if now - last_beat >= heartbeat_s:
             waiting = "hub iteration 0" if not rows else f"hub iteration {rows[-1][0] + 1}"
             log.message(f"waiting for {waiting}; best bounds {best_lb:,.2f} / {best_ub:,.2f} "
@@ -188,27 +208,24 @@ def _follow(proc, work, base, log, t0, time_limit, grace_s, heartbeat_s, bounds_
             last_beat = now
         if deadline is not None and now > deadline and proc.poll() is None:
             log.message(f"time limit {time_limit:.0f} s (+{grace_s:.0f} s grace) passed: terminating the run")
-            proc.terminate()
+            _terminate(proc)
             killed = True
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
             break
     proc.wait()
     raw.close()
     seconds = time.perf_counter() - t0
     gap = relative_gap(best_lb, best_ub)
-    if proc.returncode != 0 and not killed:
+    if proc.returncode != 0 and not killed and gap > rel_gap:
         raise RuntimeError(f"mpi-sppy generic_cylinders failed (exit {proc.returncode}):\n" + "\n".join(lines[-30:]))
     if not rows and not (math.isfinite(best_lb) or math.isfinite(best_ub)):
         raise RuntimeError("no PH bounds before the end of the run (raise the time limit):\n" + "\n".join(lines[-30:]))
     it = final if final is not None else (rows[-1][0] if rows else 0)
     status = ("converged" if gap <= rel_gap + 1e-12 else
               "time limit (run terminated)" if killed else "iteration/time limit")
+    # the first stage of this run's best xhat; none when the upper bound given at start was not beaten
+    first = latest_first_stage(work, base) if own_ub <= best_ub else {}
     res = SolveResult(lower_bound=best_lb, upper_bound=best_ub, status=status, time_s=seconds,
-                      method=f"PH-mpi(ranks={n_ranks})", first_stage=latest_first_stage(work, base), iterations=it,
-                      log=rows)
+                      method=f"PH-mpi(ranks={n_ranks})", first_stage=first, iterations=it, log=rows)
     log.message(res.summary())
     return res
 

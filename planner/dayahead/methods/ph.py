@@ -1,17 +1,17 @@
 """Progressive hedging with mpi-sppy: hub and spokes on MPI ranks (a multiple of 3), or serial PH with
 one rank.
 
-Under MPI the run is warm-started from the L-shaped LP (planner.dayahead.lshaped, production schedule
-as recourse): its day-ahead volumes are the first xhat the xhatshuffle spoke evaluates
-(``--xhat-from-file``), and W_s = sum_k p_k g_k - g_s from the scenario LPs' subgradients g_s at that
-point (sum_s p_s W_s = 0: a valid Lagrangian multiplier, optimal for the LP when the subgradients are)
-start the Lagrangian spoke (``--lagrangian-init-W-fname``). Subproblem MIP gaps and time limits
-tighten over the iterations (``SCHEDULE``: iteration 0 loose), subproblems are warm-started from their
-previous solution, rho is set per variable from its cost coefficient (``--coeff-rho``). The result's
-lower bound is the better of PH's and the LP's (both valid), the upper bound PH's (its xhat spoke
-evaluates every scenario's MIP with the first stage fixed). With ``schedule_first_stage`` (the separate,
-faster model: the schedule decided day-ahead) there is no L-shaped warm start and the fixer fixes
-binaries that agree across scenarios for a few iterations.
+Under MPI the run is warm-started by the L-shaped method (planner.dayahead.methods.lshaped: the LP
+relaxation's bound, a common schedule and its evaluation, production schedule as recourse): its bounds
+and plan are the start (when they already meet the gap, no PH iteration runs); its day-ahead volumes are
+the first xhat the xhatshuffle spoke evaluates (``--xhat-from-file``); every subproblem starts from the
+LP optimum with its schedule fixed (``--schedule-start-file``, so a time-limited MIP keeps an incumbent).
+Subproblem MIP gaps and time limits tighten over the iterations (``subproblem_schedule``: iteration 0
+loose), rho is set per variable from its cost coefficient (``--coeff-rho``). The result's lower bound is
+the better of PH's and the LP's, the upper bound the better of PH's xhat evaluations (every scenario's
+MIP with the first stage fixed) and the warm start's plan; the launcher stops PH as soon as the two
+meet the gap. With ``schedule_first_stage`` (the separate model: the schedule decided day-ahead) there
+is no L-shaped warm start and the fixer fixes binaries that agree across scenarios for a few iterations.
 """
 
 from __future__ import annotations
@@ -20,23 +20,19 @@ import json
 import math
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from planner.case import save_case
-from planner.dayahead.data import mean_data
-from planner.dayahead.lshaped import ScenarioPool, lshaped
 from planner.dayahead.methods.base import Incumbent, Method, MethodOutcome, DayAheadProblem
-from planner.dayahead.methods.lshaped import common_schedule
-from planner.decomposition.subproblems import CoupledProblem
+from planner.dayahead.methods.lshaped import solve_lshaped
 from planner.progress import Progress
-from planner.results import SolveResult
+from planner.results import SolveResult, relative_gap
 from planner.stochastic.ph import CYLINDERS, check_ranks, solve_ph_mpi, solve_ph_serial
 
 MODULE_NAME = "planner.dayahead.module"
 DEFAULT_RHO = 0.05  # EUR per kW of deviation per period (the order of a day-ahead price per kW and hour)
-LP_TIME_SHARE = 0.3  # at most this share of the time limit goes to the L-shaped LP warm start
+LP_TIME_SHARE = 0.3  # at most this share of the time limit goes to the L-shaped warm start
 
 
 def subproblem_schedule(rel_gap: float) -> dict:
@@ -53,36 +49,36 @@ def subproblem_schedule(rel_gap: float) -> dict:
     }
 
 
-def lp_warm_start(problem: DayAheadProblem, work: Path, time_limit: float | None, log: Progress):
-    """L-shaped LP of the problem; writes ``xhat.csv`` (its day-ahead volumes), ``W.csv`` (W from the
-    scenario LPs' subgradients there) and ``schedule.json`` (the common schedule of the sites' best
-    responses to the LP's prices, planner.dayahead.methods.lshaped.common_schedule: the subproblems'
-    start). Returns (LP lower bound, xhat path, W path, schedule path, seconds)."""
+@dataclass
+class WarmStart:
+    """What the L-shaped method hands to PH: its bounds, its plan and the files mpi-sppy reads."""
+
+    lower_bound: float          # the LP relaxation's bound (valid for the MIP)
+    upper_bound: float          # the common schedule's expected cost with the day-ahead volumes below
+    first_stage: dict           # day-ahead volumes by variable name
+    schedule: dict              # binary name -> 0/1, the same in every scenario
+    xhat_file: Path
+    schedule_file: Path
+    seconds: float
+
+
+def lshaped_warm_start(problem: DayAheadProblem, work: Path, time_limit: float | None, log: Progress) -> WarmStart:
+    """The L-shaped method (planner.dayahead.methods.lshaped.solve_lshaped): LP bound, common schedule
+    and its evaluation; writes ``xhat.csv`` (its day-ahead volumes, mpi-sppy's node,variable,value rows)
+    and ``schedule.json`` (the subproblems' start)."""
     t0 = time.perf_counter()
-    coupled = CoupledProblem.from_case(problem.case, problem.scenarios)
-    with ScenarioPool(coupled, 2) as lps:
-        lp = lshaped(coupled, lps, tol=1e-4, time_limit=time_limit, progress=False)
-        at_x = lps.solve_all(lp.x)
-        zones = list(lps.zones)
-    schedule = common_schedule(coupled, lp.prices, mean_data(problem.case, problem.scenarios))
-    schedule_file = work / "schedule.json"
-    schedule_file.write_text(json.dumps(schedule))
-    T = problem.case.n_periods
-    names = [f"contract.day_ahead_kw[{z},{t}]" for z in zones for t in range(T)]
-    x = np.asarray(lp.x, dtype=float).reshape(-1)
-    p = np.asarray(problem.scenarios.probabilities, dtype=float)
-    p = p / p.sum()
-    grads = np.array([np.asarray(at_x[w][1], dtype=float).reshape(-1) for w in range(len(problem.names))])
-    mean_grad = p @ grads
+    solved = solve_lshaped(problem.case, problem.scenarios, rel_gap=problem.rel_gap, time_limit=time_limit,
+                           progress=False)
+    res = solved.result
     xhat = work / "xhat.csv"
-    xhat.write_text("".join(f"ROOT,{n},{v!r}\n" for n, v in zip(names, x)))
-    w_file = work / "W.csv"
-    w_file.write_text("".join(f"{s},{n},{mean_grad[i] - grads[k, i]!r}\n"
-                              for k, s in enumerate(problem.names) for i, n in enumerate(names)))
+    xhat.write_text("".join(f"ROOT,{name},{value!r}\n" for name, value in res.first_stage.items()))
+    schedule_file = work / "schedule.json"
+    schedule_file.write_text(json.dumps(solved.binaries))
     seconds = time.perf_counter() - t0
-    log.message(f"L-shaped LP warm start: bound {lp.lower_bound:,.2f} in {lp.iterations} iterations, "
-                f"{seconds:.1f} s; xhat, W and the start schedule written")
-    return lp.lower_bound, xhat, w_file, schedule_file, seconds
+    log.message(f"L-shaped warm start: LP bound {res.lower_bound:,.2f}, common schedule {res.upper_bound:,.2f} "
+                f"(gap {100 * res.gap:.3f} %) in {seconds:.1f} s")
+    return WarmStart(res.lower_bound, res.upper_bound, dict(res.first_stage), dict(solved.binaries), xhat,
+                     schedule_file, seconds)
 
 
 class ProgressiveHedging(Method):
@@ -93,18 +89,17 @@ class ProgressiveHedging(Method):
         rho = problem.default_rho if problem.default_rho is not None else DEFAULT_RHO
         if problem.n_ranks > 1:
             check_ranks(problem.n_ranks)
-            result = self._solve_mpi(problem, rho)
-        else:
-            result = solve_ph_serial(problem.module, problem.names, problem.kwargs, rel_gap=problem.rel_gap,
-                                     max_iterations=problem.max_iterations, default_rho=rho,
-                                     subproblem_mip_gap=problem.rel_gap / 2, subproblem_time_limit=30,
-                                     progress=problem.progress)
+            return self._solve_mpi(problem, rho)
+        result = solve_ph_serial(problem.module, problem.names, problem.kwargs, rel_gap=problem.rel_gap,
+                                 max_iterations=problem.max_iterations, default_rho=rho,
+                                 subproblem_mip_gap=problem.rel_gap / 2, subproblem_time_limit=30,
+                                 progress=problem.progress)
         incumbents = [Incumbent(result.upper_bound, result.first_stage, result.method)] \
             if math.isfinite(result.upper_bound) and result.first_stage else []
         return MethodOutcome(result, incumbents)
 
     @staticmethod
-    def _solve_mpi(problem: DayAheadProblem, rho: float) -> SolveResult:
+    def _solve_mpi(problem: DayAheadProblem, rho: float) -> MethodOutcome:
         """Hand the case, the scenarios and the warm start to mpi-sppy's generic driver through files."""
         t0 = time.perf_counter()
         log = Progress("PH", enabled=problem.progress)
@@ -117,24 +112,44 @@ class ProgressiveHedging(Method):
             case_path = str(save_case(problem.case, work / "case.toml"))
         extra = ["--case-file", str(Path(case_path).resolve()), "--scenarios-file", str(Path(scen_path).resolve()),
                  "--coeff-rho", "--warmstart-subproblems", "--max-solver-threads", "1"]
-        lp_bound, lp_seconds = -math.inf, 0.0
+        warm = None
         if problem.schedule_first_stage:
             extra += ["--schedule-first-stage", "--fixer"]
         else:
-            lp_limit = None if problem.time_limit is None else LP_TIME_SHARE * problem.time_limit
-            log.message(f"warm start: L-shaped LP of {len(problem.names)} scenarios, then the start schedule")
-            lp_bound, xhat, w_file, schedule, lp_seconds = lp_warm_start(problem, work, lp_limit, log)
-            extra += ["--xhat-from-file", str(xhat), "--lagrangian-init-W-fname", str(w_file),
-                      "--schedule-start-file", str(schedule), "--user-warmstart"]
+            limit = None if problem.time_limit is None else LP_TIME_SHARE * problem.time_limit
+            log.message(f"warm start: the L-shaped method on {len(problem.names)} scenarios")
+            warm = lshaped_warm_start(problem, work, limit, log)
+            extra += ["--xhat-from-file", str(warm.xhat_file), "--schedule-start-file", str(warm.schedule_file),
+                      "--user-warmstart"]
+        return ProgressiveHedging._run(problem, rho, work, extra, warm, log, t0)
+
+    @staticmethod
+    def _run(problem, rho, work, extra, warm, log, t0) -> MethodOutcome:
+        """PH from the warm start (skipped when the warm start already meets the gap)."""
+        incumbents = []
+        if warm is not None:
+            incumbents.append(Incumbent(warm.upper_bound, warm.first_stage, "L-shaped warm start",
+                                        fixed=warm.schedule))
+            if relative_gap(warm.lower_bound, warm.upper_bound) <= problem.rel_gap:
+                log.message(f"the warm start meets the {100 * problem.rel_gap:g} % gap: no PH iteration needed")
+                result = SolveResult(warm.lower_bound, warm.upper_bound, "converged (warm start)",
+                                     time.perf_counter() - t0, "PH(L-shaped warm start)", warm.first_stage, 0,
+                                     [(0, warm.lower_bound, warm.upper_bound, warm.seconds)])
+                return MethodOutcome(result, incumbents)
+        lp_bound, lp_seconds = (warm.lower_bound, warm.seconds) if warm is not None else (-math.inf, 0.0)
         result = solve_ph_mpi(MODULE_NAME, len(problem.names), n_ranks=problem.n_ranks, extra_args=extra,
                               rel_gap=problem.rel_gap, max_iterations=problem.max_iterations, default_rho=rho,
                               time_limit=problem.time_left(), integer=True, progress=problem.progress,
                               workdir=work / "mpisppy", subproblem_schedule=subproblem_schedule(problem.rel_gap),
-                              bounds_at_start=(lp_bound, math.inf))
+                              bounds_at_start=(lp_bound, warm.upper_bound if warm is not None else math.inf))
+        if math.isfinite(result.upper_bound) and result.first_stage:  # PH beat the warm start
+            incumbents.append(Incumbent(result.upper_bound, result.first_stage, result.method))
         result.time_s = time.perf_counter() - t0
-        # the log's seconds count from the method's start: the warm start's LP bound first
-        result.log = ([(0, lp_bound, math.inf, lp_seconds)] if math.isfinite(lp_bound) else []) + \
-            [(it, lb, ub, sec + lp_seconds) for it, lb, ub, sec in result.log]
-        if math.isfinite(lp_bound):
-            result.method += "+LP-warm-start"
-        return result
+        # the log's seconds count from the method's start: the warm start's bounds first
+        start = [(0, warm.lower_bound, warm.upper_bound, warm.seconds)] if warm is not None else []
+        result.log = start + [(it, lb, ub, sec + lp_seconds) for it, lb, ub, sec in result.log]
+        if warm is not None:
+            result.method += "+L-shaped-warm-start"
+            if not result.first_stage:  # PH did not beat the warm start's plan
+                result.first_stage = warm.first_stage
+        return MethodOutcome(result, incumbents)
