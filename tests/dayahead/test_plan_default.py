@@ -1,4 +1,5 @@
-"""The default case through the day-ahead plan: bounds, energy balances, EF vs PH agreement.
+"""The default case through the day-ahead plan: bounds, energy balances, EF vs serial PH agreement (PH under
+MPI against EF and L-shaped: test_plan_ph.py).
 
 Scenario sets come from the calibrated models (``planner.scenario_inputs.case_scenarios``) or from the
 seeded synthetic scenarios (``planner.dayahead.data.synthetic_scenarios``).
@@ -14,7 +15,6 @@ import pytest
 from planner.dayahead.data import check_scenarios, synthetic_scenarios
 from planner.dayahead.plan import plan
 from planner.scenario_inputs import case_scenarios
-from planner.solvers.mpi import mpiexec_path
 
 def _check_balances(case, frame):
     """Per site: grid + links + generator + PV + wind + battery = base load + lines (kW)."""
@@ -59,23 +59,6 @@ def test_energy_system_ef_vs_serial_ph_agree(energy_system_case):
     assert ph.lower_bound <= ef.upper_bound + 1e-6
     assert ef.lower_bound <= ph.upper_bound + 1e-6
     assert ph.lower_bound <= ef.upper_bound <= ph.upper_bound + 1e-6
-
-
-@pytest.mark.mpi
-@pytest.mark.slow
-@pytest.mark.skipif(mpiexec_path() is None, reason="mpiexec not available")
-def test_energy_system_ef_vs_mpi_ph_agree(energy_system_case, tmp_path):
-    """PH hub + Lagrangian + xhatshuffle under mpiexec -np 3 on 5 scenarios agrees with the EF."""
-    case = energy_system_case
-    scen = synthetic_scenarios(case, 5, random_state=0)
-    ef = plan(case, 5, scenarios=scen, method="ef", rel_gap=1e-6, measures=False, progress=False)
-    ph = plan(case, 5, scenarios=scen, method="ph", n_ranks=3, rel_gap=0.005, time_limit=90, measures=False,
-                 progress=False, output_dir=tmp_path)
-    assert ph.method.startswith("PH-mpi")
-    assert ph.lower_bound <= ef.upper_bound + 1e-6 <= ph.upper_bound + 2e-6
-    assert ph.gap <= 0.005 + 1e-9 or ph.status != "converged"
-    assert (ef.upper_bound - ph.upper_bound) <= 1e-6  # EF optimum is no worse than any PH incumbent
-    assert (tmp_path / "summary.json").exists()
 
 
 def test_stochastic_measures_on_energy_system(energy_system_case):
