@@ -5,8 +5,6 @@ a nested AVaR; cuts stay valid bounds at sampled objective states; cut files and
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -14,7 +12,6 @@ from scipy.optimize import linprog
 from scipy.sparse import coo_matrix
 
 import sddp
-from planner.solvers.mpi import mpi_environment, mpiexec_command, mpiexec_path
 
 INF = np.inf
 
@@ -399,18 +396,10 @@ print("RESULT " + json.dumps(out), flush=True)
 
 @pytest.mark.mpi
 @pytest.mark.slow  # two ranks each importing the project: 6-14 s on the shared machine
-def test_mpi_training_shares_the_objective_state_of_the_cuts(tmp_path):
+def test_mpi_training_shares_the_objective_state_of_the_cuts(two_ranks):
     """Two ranks: every rank holds the cuts of both (with their objective states) and the bound
     reaches the tree's value."""
-    if mpiexec_path() is None:
-        pytest.skip("mpiexec not available")
-    pytest.importorskip("mpi4py")
-    script = tmp_path / "run.py"
-    script.write_text(MPI_SCRIPT)
-    proc = subprocess.run(mpiexec_command(2, [sys.executable, str(script)], python_module=False),
-                          capture_output=True, text=True, env=mpi_environment(), timeout=120)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    results = [json.loads(line[7:]) for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
+    results = two_ranks(MPI_SCRIPT)
     assert sorted(r["rank"] for r in results) == [0, 1]
     tree = problem_a(4).value()
     for r in results:

@@ -3,14 +3,11 @@ bound equals the serial one; serial fallback without MPI."""
 
 from __future__ import annotations
 
-import json
-import subprocess
 import sys
 
 import pytest
 
 import sddp
-from planner.solvers.mpi import mpi_environment, mpiexec_command, mpiexec_path
 from sddp.examples import hydro_thermal, hydro_valley
 
 SCRIPT = """
@@ -34,18 +31,8 @@ print("RESULT " + json.dumps(out), flush=True)
 
 
 @pytest.mark.mpi
-def test_mpi_two_ranks_match_serial(tmp_path):
-    if mpiexec_path() is None:
-        pytest.skip("mpiexec not available")
-    pytest.importorskip("mpi4py")
-    script = tmp_path / "run.py"
-    script.write_text(SCRIPT)
-    # the one launcher's command and environment (project root on PYTHONPATH), run on a script file
-    proc = subprocess.run(mpiexec_command(2, [sys.executable, str(script)], python_module=False),
-                          capture_output=True, text=True, env=mpi_environment(), timeout=120)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    results = [json.loads(line[7:]) for line in proc.stdout.splitlines()
-               if line.startswith("RESULT ")]
+def test_mpi_two_ranks_match_serial(two_ranks):
+    results = two_ranks(SCRIPT)
     assert sorted(r["rank"] for r in results) == [0, 1]
     serial_h1 = sddp.train(hydro_thermal(), iteration_limit=30, print_level=0, random_state=5)
     serial_h2 = sddp.train(hydro_valley(True, True), iteration_limit=30, print_level=0,
