@@ -124,6 +124,23 @@ class ProgressiveHedging(Method):
         return ProgressiveHedging._run(problem, rho, work, extra, warm, log, t0)
 
     @staticmethod
+    def _serial_incumbent(problem: DayAheadProblem, rho: float, hub: SolveResult, log: Progress) -> SolveResult:
+        """The hub can stop (converged, or at its limit) before an xhat spoke has evaluated any first stage:
+        then serial PH's candidates (xbar rounded, two scenarios' own) are evaluated here, and the best of
+        both lower bounds is kept."""
+        log.message("the hub stopped before any spoke found an incumbent: evaluating serial PH candidates")
+        serial = solve_ph_serial(problem.module, problem.names, problem.kwargs, rel_gap=problem.rel_gap,
+                                 max_iterations=problem.max_iterations, default_rho=rho,
+                                 subproblem_mip_gap=problem.rel_gap / 2, subproblem_time_limit=30,
+                                 progress=problem.progress)
+        hub.lower_bound = max(hub.lower_bound, serial.lower_bound)
+        hub.upper_bound, hub.first_stage = serial.upper_bound, serial.first_stage
+        hub.method += "+serial-xhat"
+        if relative_gap(hub.lower_bound, hub.upper_bound) <= problem.rel_gap:
+            hub.status = "converged"
+        return hub
+
+    @staticmethod
     def _run(problem, rho, work, extra, warm, log, t0) -> MethodOutcome:
         """PH from the warm start (skipped when the warm start already meets the gap)."""
         incumbents = []
@@ -144,6 +161,10 @@ class ProgressiveHedging(Method):
                               bounds_at_start=(lp_bound, warm.upper_bound if warm is not None else math.inf))
         if math.isfinite(result.upper_bound) and result.first_stage:  # PH beat the warm start
             incumbents.append(Incumbent(result.upper_bound, result.first_stage, result.method))
+        elif not incumbents:
+            result = ProgressiveHedging._serial_incumbent(problem, rho, result, log)
+            if math.isfinite(result.upper_bound) and result.first_stage:
+                incumbents.append(Incumbent(result.upper_bound, result.first_stage, result.method))
         result.time_s = time.perf_counter() - t0
         # the log's seconds count from the method's start: the warm start's bounds first
         start = [(0, warm.lower_bound, warm.upper_bound, warm.seconds)] if warm is not None else []
