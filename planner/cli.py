@@ -304,7 +304,7 @@ def cmd_run(args) -> int:
     start = time.perf_counter()
     existed = Path(args.output).exists()
     try:
-        path = mainjob.run_main_job(case, Path(args.output), quick=args.quick)
+        path = mainjob.run_main_job(case, Path(args.output), quick=args.quick, time_limit=remaining_s(args))
     except BaseException:
         if not existed:
             shutil.rmtree(args.output, ignore_errors=True)

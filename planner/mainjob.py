@@ -244,7 +244,7 @@ def decomposition_stage(case, report: Report, method: str = "price", n_scenarios
     return result
 
 
-def run_main_job(case, output_dir: Path, quick: bool = False) -> Path:
+def run_main_job(case, output_dir: Path, quick: bool = False, time_limit: float | None = None) -> Path:
     """Run every stage on ``case``; return the report's path.
 
     Sizes are chosen so that the default case runs in a few minutes on two cores; ``quick`` shrinks
@@ -280,7 +280,8 @@ def run_main_job(case, output_dir: Path, quick: bool = False) -> Path:
     # VSS and EVPI need one MIP per scenario on top (EV, EEV, wait-and-see): `planner plan` computes
     # them; the main job reports the plan's bounds only, to stay within a few minutes.
     plan_result = timed("day-ahead plan", plan_stage, case, report, n_scenarios=2 if quick else 5,
-                        random_state=seed, measures=False, quick=quick, time_limit=20 if quick else 60)
+                        random_state=seed, measures=False, quick=quick,
+                        time_limit=(20 if quick else 60) if time_limit is None else min(20 if quick else 60, time_limit))
     store = Store.in_folder(output_dir)  # the embedded results database: planner.sqlite (docs/store_schema.md)
     run_id = store.start_run("run", case)
     store.write_plan(case, plan_result, run_id)
