@@ -8,13 +8,17 @@ measured in the same run, on epftoolbox's France test period and on France 2022.
 (b) France 2022 (ENTSO-E file): models calibrated on data up to 2021-12-31, recalibrated daily
     inside 2022 with data up to D-1: CRPS, energy and variogram scores against D-1 persistence,
     clim28 (the 28 preceding days as members) and clim365; coverage; a per-month table; median
-    MAE against persistence with the Diebold-Mariano test.
-(c) PV and onshore wind (Dispa-SET national capacity factors, ENTSO-E day-ahead forecasts): a
-    rolling empirical error law (scenarios.forecast_renewables), its window chosen by CRPS on
-    2015-07..12, scored on 2016 against climatology and the ForecastErrorModel fitted on 2015, with
-    rank-histogram flatness tests over all active hours and over one hour a day.
+    MAE against persistence with the Diebold-Mariano test; 90 % coverage and width of the daily
+    mean price at leads 1..7 of the level-state paths (scenarios.forecast_price.level_state_paths).
+(c) PV and onshore wind (Dispa-SET national capacity factors, ENTSO-E day-ahead forecasts; no
+    actuals after 2016): a rolling empirical error law (scenarios.forecast_renewables), its window
+    chosen by CRPS and its level recalibration by PIT flatness on 2015-07..12, scored on 2016
+    against climatology, the ForecastErrorModel fitted on 2015 and the unconditional PV / wind
+    models, with naive and day-block-bootstrap flatness tests over all active hours.
+(d) Intraday premium / resale discount: the ratio law calibrated on the load-error proxy of
+    2015-2021 (no intraday prices in the data), its 90 % and 50 % bands checked on 2022.
 
-Run: ``.venv/bin/python benchmarks/forecasts.py [--period epftoolbox|2022|renewables|all] [--quick]
+Run: ``.venv/bin/python benchmarks/forecasts.py [--period epftoolbox|2022|renewables|intraday|all] [--quick]
 [--out output/forecasts] [--refit-every-days 1 1 7 7]``. ``--quick`` scores two weeks per period
 with one 56-day window refitted weekly (a smoke test). Out-of-sample medians are cached in the
 output folder (``medians_<period>_<key>.csv``) so that a re-run only re-scores. Needs ../shared/data
@@ -43,10 +47,19 @@ from scenarios.calibration import (  # noqa: E402
     read_france_capacity_factors,
 )
 from scenarios.forecast_error import ForecastErrorModel  # noqa: E402
-from scenarios.forecast_price import DEFAULT_QUANTILES, DayAheadPriceForecaster, daily_matrix  # noqa: E402
+from scenarios.forecast_price import (  # noqa: E402
+    DEFAULT_QUANTILES,
+    DayAheadPriceForecaster,
+    daily_matrix,
+    level_state_paths,
+)
 from scenarios.forecast_renewables import RenewableForecaster  # noqa: E402
 from scenarios.history import load_entsoe_fr, load_epftoolbox, shared_data_dir  # noqa: E402
+from scenarios.intraday import IntradayResaleModel, load_error_premium_ratios  # noqa: E402
+from scenarios.pv import PVModel  # noqa: E402
+from scenarios.wind import WindModel  # noqa: E402
 from scenarios.metrics import (  # noqa: E402
+    block_bootstrap_flatness,
     chi_square_flatness,
     crps_from_quantiles,
     crps_mean,
@@ -302,20 +315,54 @@ def year_2022(args, params, out: Path) -> None:
                 f"{m['mae_model']:.2f} vs {m['mae_persistence']:.2f}")]
     for text, ok, value in targets:
         print(f"target {text}: {value} {'MET' if ok else 'MISSED'}")
+    multi_day(prices, days, samples, real_end=pd.Timestamp(end))
     print(f"figure: {figure('FR_2022' + '_quick' * args.quick, days, real, quantiles, out)}")
+
+
+def multi_day(prices: pd.DataFrame, days: pd.DatetimeIndex, samples: np.ndarray, real_end: pd.Timestamp,
+              n_leads: int = 7) -> None:
+    """90 % coverage and width of the daily mean price at leads 1..n_leads from every origin day:
+    level-state paths (scenarios.forecast_price.level_state_paths) against a static level (day 1's
+    distribution of the daily mean repeated)."""
+    rng = np.random.default_rng(7)
+    daily_mean = prices.mean(axis=1, skipna=False)
+    hit = {"level": [[] for _ in range(n_leads)], "static": [[] for _ in range(n_leads)]}
+    width = {"level": [[] for _ in range(n_leads)], "static": [[] for _ in range(n_leads)]}
+    for i, day in enumerate(days):
+        paths = level_state_paths(samples[i], prices, day, n_leads, random_state=rng).values[:, :, 0]
+        means = paths.reshape(len(paths), n_leads, 24).mean(axis=2)
+        for k in range(n_leads):
+            target = day + pd.Timedelta(days=k)
+            if target > real_end or not np.isfinite(daily_mean.get(target, np.nan)):
+                continue
+            y = daily_mean[target]
+            for name, m in (("level", means[:, k]), ("static", means[:, 0])):
+                lo, hi = np.quantile(m, [0.05, 0.95])
+                hit[name][k].append(lo <= y <= hi)
+                width[name][k].append(hi - lo)
+    print(f"\nmulti-day paths ({samples.shape[1]} per origin, every origin day): 90 % band of the daily mean "
+          "price by lead (coverage / mean width EUR/MWh)")
+    print(f"{'lead (days)':<26}" + "".join(f"{k + 1:>14}" for k in range(n_leads)))
+    for name, label in (("level", "level-state paths"), ("static", "day-1 level held (static)")):
+        print(f"{label:<26}" + "".join(f"{np.mean(hit[name][k]):>7.3f}/{np.mean(width[name][k]):<6.1f}"
+                                       for k in range(n_leads)))
 
 
 # -- (c) PV and wind from the day-ahead forecasts -----------------------------------------------------
 RENEWABLE_GRID = ((28, 150), (56, 300))  # (window_days, n_neighbours) tried on the validation half-year
+RECALIBRATION_GRID = (0, 28, 56, 91)  # recalibration_days tried on the validation half-year (0: none)
 RENEWABLES = (("pv", "PHOT", {"variable": "pv_cf", "hour_weight": 0.3, "inactive_threshold": 0.03}),
               ("wind", "WTON", {"variable": "wind_cf", "hour_weight": 0.0, "inactive_threshold": 0.0}))
+PIT_BINS = 51  # as many bins as a 50-member rank histogram
+RANK_DRAWS = 5  # independent 50-member ensembles per day for the rank histograms
 
 
-def renewable_scores(params, forecast, actual, days, n_members, rng, baseline=None):
-    """Per-day CRPS of the model (99 quantiles) on active hours, rank counts, noon-most ranks, baseline."""
-    crps, ranks, thinned, base = [], [], [], []
+def renewable_scores(params, forecast, actual, days, n_members, rng, baseline=None, pits=None):
+    """Per-day CRPS of the model (99 quantiles) on active hours; ranks among ``n_members`` members and
+    their day labels; the rank of the highest-forecast hour of each day; recalibrated PITs; baselines."""
+    crps, ranks, labels, thinned, pit, base = [], [], [], [], [], []
     for day in days:
-        model = RenewableForecaster(**params).fit(forecast, actual, day)
+        model = RenewableForecaster(**params).fit(forecast, actual, day, pits=pits)
         hours = pd.date_range(day, periods=24, freq="h")
         y = actual.reindex(hours).to_numpy()
         act = model.active_ & ~np.isnan(y)
@@ -323,13 +370,39 @@ def renewable_scores(params, forecast, actual, days, n_members, rng, baseline=No
             continue
         q = model.predict_quantiles(LEVELS).to_numpy()
         crps.append(float(np.mean(crps_from_quantiles(q[act], LEVELS, y[act]))))
-        members = model.sample(n_members, random_state=rng).values[:, :, 0]
-        r = np.sum(members[:, act] < y[act], axis=0) + rng.integers(0, np.sum(members[:, act] == y[act], axis=0) + 1)
-        ranks += r.tolist()
-        thinned.append(int(r[np.argmax(model.forecast_[act])]))
+        draws = []
+        for _ in range(RANK_DRAWS):  # independent ensembles: the naive chi2 varies with the draw
+            members = model.sample(n_members, random_state=rng).values[:, :, 0]
+            draws.append(np.sum(members[:, act] < y[act], axis=0)
+                         + rng.integers(0, np.sum(members[:, act] == y[act], axis=0) + 1))
+        ranks.append(np.array(draws))
+        labels += [day] * int(act.sum())
+        thinned.append(int(draws[0][np.argmax(model.forecast_[act])]))
+        pit += model.predict_pit(np.nan_to_num(y))[act].tolist()
         if baseline is not None:
             base.append(baseline(day, hours, act, y, rng))
-    return np.array(crps), np.array(ranks), np.array(thinned), np.array(base)
+    return {"crps": np.array(crps), "ranks": np.hstack(ranks), "days": np.array(labels),
+            "thinned": np.array(thinned), "pit": np.array(pit), "base": np.array(base)}
+
+
+def pit_chi2(pit) -> float:
+    """Pearson statistic of ``PIT_BINS`` equal PIT bins against flat."""
+    counts = np.histogram(np.clip(pit, 0, 1 - 1e-12), bins=PIT_BINS, range=(0, 1))[0]
+    return chi_square_flatness(counts)[0]
+
+
+def unconditional_members(key: str, times: pd.DatetimeIndex, n: int) -> np.ndarray:
+    """Capacity factors (n, len(times)) of the shipped unconditional model (data/calibrated, fit 2015)."""
+    days = (times[-1].normalize() - times[0].normalize()).days + 1
+    if key == "pv":
+        model = PVModel.from_json(ROOT / "data" / "calibrated" / "pv_france.json")
+        values = model.sample(n, start=times[0].normalize(), days=days, random_state=5)["pv_kw_per_kwp"]
+    else:
+        model = WindModel.from_json(ROOT / "data" / "calibrated" / "wind_france.json")
+        values = model.sample(n, start=times[0].normalize(), days=days,
+                              random_state=5)["wind_kw_per_turbine"] / model.nominal_power_kw
+    grid = pd.date_range(times[0].normalize(), periods=days * 24, freq="h", tz="UTC")
+    return values[:, grid.get_indexer(times)]
 
 
 def renewables(args, out: Path) -> None:
@@ -346,22 +419,34 @@ def renewables(args, out: Path) -> None:
         validation, test = validation[-14:], test[:14]
     n_members = 50
     print(f"\n== (c) PV and onshore wind, France national capacity factors (Dispa-SET actuals, ENTSO-E "
-          f"day-ahead forecasts), recalibrated daily with actuals up to D-1; window chosen by CRPS on "
-          f"{validation[0].date()}..{validation[-1].date()}, scored on {test[0].date()}..{test[-1].date()} ==")
+          f"day-ahead forecasts), recalibrated daily with actuals up to D-1; window chosen by CRPS and "
+          f"recalibration by PIT flatness on {validation[0].date()}..{validation[-1].date()}, scored on "
+          f"{test[0].date()}..{test[-1].date()} (no actuals exist for 2017-2022 in the data) ==")
     for key, column, base_params in RENEWABLES:
         f, a = forecast[key], actual[column]
         rng = np.random.default_rng(0)
         tried = {}
         for window, k in RENEWABLE_GRID:
             params = {**base_params, "window_days": window, "n_neighbours": k}
-            tried[(window, k)] = renewable_scores(params, f, a, validation, n_members, rng)[0].mean()
+            tried[(window, k)] = renewable_scores(params, f, a, validation, n_members, rng)["crps"].mean()
         window, k = min(tried, key=tried.get)
         params = {**base_params, "window_days": window, "n_neighbours": k}
+        pits = RenewableForecaster(**params).pit_history(
+            f, a, validation[0] - pd.Timedelta(days=max(RECALIBRATION_GRID)), test[-1])
+        flatness = {}
+        for n_days in RECALIBRATION_GRID:
+            scores = renewable_scores({**params, "recalibration_days": n_days}, f, a, validation, n_members,
+                                      rng, pits=pits)
+            flatness[n_days] = (pit_chi2(scores["pit"]), scores["crps"].mean())
+        recal = min(flatness, key=lambda n_days: flatness[n_days][0])
+        params["recalibration_days"] = recal
         fit_2015 = ForecastErrorModel(epsilon=0.01, inactive_threshold=base_params["inactive_threshold"],
                                       variable=key).fit(f.loc["2015"], a.loc["2015"])
         a15 = a.loc["2015"]
+        test_hours = pd.date_range(test[0], periods=len(test) * 24, freq="h")
+        unconditional = pd.DataFrame(unconditional_members(key, test_hours, n_members).T, index=test_hours)
 
-        def baselines(day, hours, act, y, rng, fit_2015=fit_2015, a15=a15):
+        def baselines(day, hours, act, y, rng, fit_2015=fit_2015, a15=a15, unconditional=unconditional):
             # climatology: 2015 actuals of the same UTC hour within +-15 days of the day of year
             doy = day.dayofyear
             near = np.abs(((a15.index.dayofyear - doy + 182) % 365) - 182) <= 15
@@ -369,31 +454,72 @@ def renewables(args, out: Path) -> None:
                     for i, t in enumerate(hours) if act[i]]
             members = fit_2015.sample(n_members, f.reindex(hours), random_state=rng).values[:, :, 0]
             fe = crps_mean(members[:, act].T, y[act])
-            return float(np.mean(clim)), float(fe)
+            unc = crps_mean(unconditional.loc[hours].to_numpy()[act], y[act])
+            return float(np.mean(clim)), float(fe), float(unc)
 
-        crps, ranks, thinned, base = renewable_scores(params, f, a, test, n_members, rng, baselines)
-        counts = np.bincount(ranks, minlength=n_members + 1)
-        counts10 = np.bincount(thinned * 10 // (n_members + 1), minlength=10)
-        chi_all, p_all = chi_square_flatness(counts)
-        chi_thin, p_thin = chi_square_flatness(counts10)
+        s = renewable_scores(params, f, a, test, n_members, rng, baselines, pits=pits)
+        s0 = renewable_scores({**params, "recalibration_days": 0}, f, a, test, n_members, np.random.default_rng(0),
+                              pits=pits)
+        crps, base = s["crps"], s["base"]
         print(f"{key}: validation CRPS " + ", ".join(f"window {w} d / {kk} neighbours {v:.4f}"
                                                      for (w, kk), v in tried.items())
               + f" -> window {window} d, {k} neighbours")
-        print(f"{key}: CRPS (capacity factor, active hours) model {crps.mean():.4f}, climatology 2015 "
-              f"{base[:, 0].mean():.4f} (ratio {crps.mean() / base[:, 0].mean():.3f}), ForecastErrorModel fit 2015 "
-              f"{base[:, 1].mean():.4f} (ratio {crps.mean() / base[:, 1].mean():.3f})")
-        print(f"{key}: rank histogram, all {counts.sum()} active hours ({n_members + 1} bins): chi2 {chi_all:.0f}, "
-              f"p {p_all:.2g} {'PASS' if p_all > 0.01 else 'FAIL'} at 1 %; one hour a day (the highest "
-              f"forecast, {counts10.sum()} days, 10 bins): chi2 {chi_thin:.1f}, p {p_thin:.2g} "
-              f"{'PASS' if p_thin > 0.01 else 'FAIL'} at 1 %")
-        print(f"{key}: all-hours counts / flat, in 5 groups of ranks: "
-              + " ".join(f"{g.sum() / (counts.sum() * len(g) / len(counts)):.3f}"
-                         for g in np.array_split(counts, 5)))
+        print(f"{key}: validation PIT chi2 ({PIT_BINS} bins) / CRPS by recalibration_days: "
+              + ", ".join(f"{n_days}: {c:.1f} / {v:.4f}" for n_days, (c, v) in flatness.items())
+              + f" -> recalibration_days {recal}")
+        print(f"{key}: CRPS (capacity factor, active hours) model {crps.mean():.4f}; climatology 2015 "
+              f"{base[:, 0].mean():.4f} (ratio {crps.mean() / base[:, 0].mean():.3f}); ForecastErrorModel fit "
+              f"2015 {base[:, 1].mean():.4f} (ratio {crps.mean() / base[:, 1].mean():.3f}); unconditional model "
+              f"(data/calibrated, fit 2015, no forecast) {base[:, 2].mean():.4f} (ratio "
+              f"{crps.mean() / base[:, 2].mean():.3f}; climatology / unconditional "
+              f"{base[:, 0].mean() / base[:, 2].mean():.3f}); without recalibration {s0['crps'].mean():.4f}")
+        for name, sc in ((f"recalibration {recal} d (selected)", s), ("recalibration 0 d", s0)):
+            if name == "recalibration 0 d" and recal == 0:
+                continue
+            chi_draws = [chi_square_flatness(np.bincount(r, minlength=n_members + 1)) for r in sc["ranks"]]
+            counts = np.bincount(sc["ranks"][0], minlength=n_members + 1)
+            counts10 = np.bincount(sc["thinned"] * 10 // (n_members + 1), minlength=10)
+            chi_pit, p_pit = chi_square_flatness(np.histogram(np.clip(sc["pit"], 0, 1 - 1e-12), PIT_BINS, (0, 1))[0])
+            chi_thin, p_thin = chi_square_flatness(counts10)
+            _, p_boot = block_bootstrap_flatness(sc["ranks"][0], n_members + 1, sc["days"], 2000, 0)
+            print(f"{key} {name}: all {counts.sum()} active hours, naive chi2 ({n_members + 1} bins, 50 d.f.; "
+                  f"1 % critical value 76.2): PIT histogram {chi_pit:.1f} (p {p_pit:.2g}); rank histograms of "
+                  f"{RANK_DRAWS} ensemble draws " + ", ".join(f"{c:.1f}" for c, _ in chi_draws)
+                  + " (p " + ", ".join(f"{pp:.2g}" for _, pp in chi_draws)
+                  + f"; {sum(pp > 0.01 for _, pp in chi_draws)}/{RANK_DRAWS} pass at 1 %); first draw: "
+                  f"day-block bootstrap p {p_boot:.3g}, one hour a day "
+                  f"(highest forecast, {counts10.sum()} days, 10 bins) chi2 {chi_thin:.1f} p {p_thin:.2g}, counts / "
+                  "flat in 5 rank groups " + " ".join(f"{g.sum() / (counts.sum() * len(g) / len(counts)):.3f}"
+                                                    for g in np.array_split(counts, 5)))
+
+
+# -- (d) intraday premium / resale discount: load-error proxy ------------------------------------------
+def intraday(args) -> None:
+    """Spread law of p1 / p2 calibrated on the load-error proxy of 2015-2021, checked on 2022."""
+    frame = load_entsoe_fr(shared_data_dir() / "prices" / "entsoe_FR_2015_2023.csv").between(
+        "2015-01-05", "2022-12-31").frame  # 2023 is never read
+    fit_start, fit_end = ("2021-06-01", "2021-12-31") if args.quick else ("2015-02-01", "2021-12-31")
+    calibrated = IntradayResaleModel.from_load_errors(frame, fit_start, fit_end)
+    test = load_error_premium_ratios(frame, *Y2022)
+    print(f"\n== (d) intraday premium / resale discount ratio, load-error proxy (no intraday prices in the data): "
+          f"fitted {fit_start}..{fit_end}, checked on 2022 ({len(test)} h) ==")
+    print(f"proxy ratio |b (load actual - forecast)| / |p0| quantiles 5/50/95 %: fit period "
+          + " / ".join(f"{v:.4f}" for v in np.quantile(load_error_premium_ratios(frame, fit_start, fit_end),
+                                                       [0.05, 0.5, 0.95]))
+          + "; 2022 " + " / ".join(f"{v:.4f}" for v in np.quantile(test, [0.05, 0.5, 0.95])))
+    for name, model in (("calibrated on the proxy", calibrated), ("defaults (not fitted)", IntradayResaleModel())):
+        lo90, lo50, hi50, hi90 = model.ratio_quantiles([0.05, 0.25, 0.75, 0.95])
+        cov90 = float(((test >= lo90) & (test <= hi90)).mean())
+        cov50 = float(((test >= lo50) & (test <= hi50)).mean())
+        print(f"{name:<26} ratio mean {model.premium_ratio_mean:.4f}, std {model.premium_ratio_std:.4f}, hourly "
+              f"correlation {model.hourly_correlation:.2f}: 2022 coverage of the 90 % band {cov90:.3f}, of the "
+              f"50 % band {cov50:.3f}")
 
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--period", choices=("epftoolbox", "2022", "renewables", "all"), default="all")
+    parser.add_argument("--period", choices=("epftoolbox", "2022", "renewables", "intraday", "all"),
+                        default="all")
     parser.add_argument("--quick", action="store_true", help="two weeks, one short window (smoke test)")
     parser.add_argument("--samples", type=int, default=200, help="scenarios per day for energy/variogram")
     parser.add_argument("--out", type=Path, default=ROOT / "output" / "forecasts")
@@ -415,6 +541,8 @@ def main(argv=None) -> None:
         year_2022(args, params, args.out)
     if args.period in ("renewables", "all") and not args.medians_only:
         renewables(args, args.out)
+    if args.period in ("intraday", "all") and not args.medians_only:
+        intraday(args)
 
 
 if __name__ == "__main__":

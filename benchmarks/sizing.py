@@ -5,6 +5,9 @@ certified gap on the default case, and scaling with sites and scenarios.
     .venv/bin/python benchmarks/sizing.py gap --years 20 --days 16 --scenarios 10 --method ef
     .venv/bin/python benchmarks/sizing.py gap --years 20 --days 16 --scenarios 10 --method decomposed  # 2 processes
     .venv/bin/python benchmarks/sizing.py scaling --years 20 --days 16 [--method decomposed]
+    .venv/bin/python benchmarks/sizing.py lines --days 8 --scenarios 3 --time-limit 720 --gap 0.001 \
+        [--before output/size_average/sizing]  # the lines' scheduled profile vs their average power:
+        # subscribed power, and the typical day with the highest predicted peak planned with the sized system
 
 Prints one row per run (seconds, bounds, gap, sizes) and writes CSV files in output/benchmarks/.
 """
@@ -24,6 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "benchmarks"]
 
 from planner.case import load_case  # noqa: E402  (after the path fix above)
+from planner.sizing.apply import load_sizing, plan_typical_day, sized_case  # noqa: E402
 from planner.sizing.inputs import build_scenarios, representative_days  # noqa: E402
 from planner.sizing.methods import METHODS  # noqa: E402
 from planner.sizing.methods.ef import solve_ef  # noqa: E402
@@ -86,9 +90,71 @@ def bench_gap(years=20, days=16, scenarios=10, method="ef", years_per_block=5, s
     return pd.DataFrame([row])
 
 
+def plan_rows(label, system, table, d, soc, schedule, predicted, time_limit):
+    """The typical day ``d`` planned with ``system``: lines at sizing's schedule or free (started from it),
+    overrun at the month's rate or prorated by the day-ahead model (1 / billing_period_days)."""
+    rows = []
+    for lines, fixed in (("sizing's schedule", schedule), ("free", None)):
+        for rate in (True, False):
+            if fixed is None and lines == "sizing's schedule":
+                continue
+            t0 = time.perf_counter()
+            r = plan_typical_day(system, table, d, soc_fraction=soc, schedule=fixed, start=schedule, month_rate=rate,
+                                 mip_gap=1e-3, time_limit=time_limit)
+            rows.append({"system": label, "lines": lines, "overrun_rate": "month" if rate else "prorated",
+                         "subscribed_kw": system.contract.subscribed_power_kw, "threshold_kw": r["threshold_kw"],
+                         "predicted_peak_kw": predicted.get("peak_kw"), "predicted_overrun_kw": predicted.get("overrun_kw"),
+                         "planned_max_import_kw": r["max_import_kw"], "planned_overrun_kw": r["overrun_kw"],
+                         "plan_lower_eur": r["lower_bound_eur"], "plan_upper_eur": r["upper_bound_eur"],
+                         "plan_gap_pct": 100 * r["gap"], "seconds": time.perf_counter() - t0})
+            print(rows[-1], flush=True)
+    return rows
+
+
+def bench_lines(days=8, scenarios=3, years=20, years_per_block=5, gap=1e-3, time_limit=None, before=None,
+                plan_time_limit=120.0):
+    """Sizing with the lines' scheduled profile (the default), then its typical day with the highest
+    predicted peak planned by the day-ahead model with the sized system (battery starting at sizing's
+    state of charge), beside a saved sizing (``before``, e.g. with the lines' average power) on that day."""
+    case = _case()
+    t0 = time.perf_counter()
+    r = run_sizing(case, years=years, days=days, n_scenarios=scenarios, years_per_block=years_per_block,
+                   mip_rel_gap=gap, time_limit=time_limit, progress=True, output_dir=OUT / "sizing_lines",
+                   include_lines=True)
+    seconds = time.perf_counter() - t0
+    summary = {"load": r.info["load"], "seconds_total": seconds, "lower_eur": r.lower_bound_eur,
+               "upper_eur": r.upper_bound_eur, "gap_pct": 100 * r.gap, "subscribed_kw": r.subscribed_power_kw,
+               "pv_kwp": r.sizes.pv_total_kwp.sum(), "wind_kw": r.sizes.wind_total_kw.sum(),
+               "battery_kwh": r.sizes.battery_total_kwh.sum(),
+               "schedule_sources": pd.Series([x["schedule_source"].split(" (")[0]
+                                              for x in r.info["lines_schedule_days"]]).value_counts().to_dict()}
+    print(summary, flush=True)
+    peaks = r.typical_day_peaks
+    top = peaks.loc[peaks.peak_kw.idxmax()]
+    k = list(r.dispatch["_day_tables"]).index(top.scenario)
+    d = int(top.typical_day)
+    table = r.dispatch["_day_tables"][top.scenario]
+    soc = {}
+    for s in case.sites:
+        e = r.sizes.loc[s.name, "battery_total_kwh"]
+        if (top.scenario, s.name) in r.dispatch and e > 0:
+            above = r.dispatch[(top.scenario, s.name)]["soc_kwh"][0, d, 23]
+            soc[s.name] = (s.microgrid.battery.soc_min_fraction * e + above) / e
+    schedule = r.dispatch["_lines_schedules"][(k, d)]
+    rows = plan_rows("sized with the lines' schedule", sized_case(case, load_sizing(OUT / "sizing_lines")), table, d,
+                     soc, schedule, top.to_dict(), plan_time_limit)
+    if before is not None:
+        rows += plan_rows(f"sized as in {before}", sized_case(case, load_sizing(before)), table, d, None, schedule, {},
+                          plan_time_limit)
+    table_out = pd.DataFrame(rows)
+    table_out.attrs["summary"] = summary
+    return table_out
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("what", choices=("days", "gap", "scaling"))
+    p.add_argument("what", choices=("days", "gap", "scaling", "lines"))
+    p.add_argument("--before", default=None, help="lines: a saved sizing (folder) planned on the same day")
     p.add_argument("--years", type=int, default=20)
     p.add_argument("--days", type=int, default=16)
     p.add_argument("--scenarios", type=int, default=10)
@@ -103,6 +169,10 @@ def main(argv=None):
     if args.what == "days":
         table = bench_days(integer=args.integer)
         table.to_csv(OUT / "sizing_days.csv", index=False)
+    elif args.what == "lines":
+        table = bench_lines(args.days, args.scenarios, args.years, args.years_per_block, args.gap, args.time_limit,
+                            args.before)
+        table.to_csv(OUT / "sizing_lines.csv", index=False)
     elif args.what == "gap":
         table = bench_gap(args.years, args.days, args.scenarios, args.method, args.years_per_block,
                           gap=args.gap, time_limit=args.time_limit)

@@ -10,17 +10,34 @@ Every file written is small JSON; the raw data is never copied.
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import shutil
+import tomllib
 from pathlib import Path
 
+from planner.data_sources import (
+    PRICE_UNITS,
+    UNITS,
+    DataSource,
+    DataSourceError,
+    load_price_history,
+    load_pv_history,
+)
 from planner.progress import Progress
-from scenarios.calibration import fit_france_models, read_france_capacity_factors
+from scenarios.calibration import fit_france_models, fit_history_models, read_france_capacity_factors
 from scenarios.history import load_entsoe_fr
 from scenarios.joint import JointModel
 from scenarios.price import DayAheadPriceModel
 
 PRICE_FIT = ("2015-01-05", "2020-12-31")
 JOINT_FIT_YEARS = (2015, 2016)
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+#: the files of a parameters folder (planner.scenario_inputs reads these names)
+PARAMETER_FILES = {"price": "price_france.json", "pv": "pv_france.json", "wind": "wind_france.json",
+                   "joint": "joint_france.json"}
+PRICE_KEYS = ("fit_start", "fit_end")
+PV_KEYS = ("kwp", "latitude", "longitude", "tilt_deg", "azimuth_deg", "altitude_m")
 
 
 def calibrate(data_dir, out_dir, progress: bool = True) -> list[Path]:
@@ -63,4 +80,117 @@ def calibrate(data_dir, out_dir, progress: bool = True) -> list[Path]:
     cols = joint.columns_
     say("joint daily-level correlation: " + ", ".join(
         f"{cols[i]}~{cols[j]} {corr[i, j]:+.2f}" for i in range(len(cols)) for j in range(i + 1, len(cols))))
+    return written
+
+
+# ------------------------------------------------------------------------------------------------
+# `planner calibrate --source SPEC`: the user's own price and PV history
+# ------------------------------------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class HistorySpec:
+    """What ``--source SPEC`` (a TOML file with ``[price]`` and/or ``[pv]`` tables) asks to fit."""
+
+    price: DataSource | None = None
+    price_fit: tuple = (None, None)
+    pv: DataSource | None = None
+    pv_kwp: float | None = None
+    pv_site: dict | None = None
+
+
+def read_history_spec(path) -> HistorySpec:
+    """Read a source spec: ``[price]`` a data source of day-ahead prices (EUR/MWh or EUR/kWh) with optional
+    ``fit_start`` / ``fit_end``; ``[pv]`` a data source of measured PV output (W, kW, MW, or energy per
+    interval) with ``kwp``, ``latitude``, ``longitude`` and optional ``tilt_deg``, ``azimuth_deg``,
+    ``altitude_m``. Relative paths are relative to the spec file. Every problem is named."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"--source {path}: no such file; give a TOML file with [price] and/or [pv] tables "
+                                "(see README, 'Your plant's own data')")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise DataSourceError(f"--source {path}: not valid TOML: {exc}") from None
+    unknown = sorted(set(data) - {"price", "pv"})
+    if unknown or not data:
+        raise DataSourceError(f"--source {path}: tables {unknown or 'none'}; give [price] and/or [pv]")
+    spec = {}
+    for what, extra_keys in (("price", PRICE_KEYS), ("pv", PV_KEYS)):
+        if what not in data:
+            continue
+        table = dict(data[what])
+        extra = {k: table.pop(k) for k in extra_keys if k in table}
+        if "spike_sigmas" not in table:  # price spikes and PV ramps are real: kept unless the spec sets a threshold
+            table["spike_sigmas"] = None
+        if table.get("path") is not None and not Path(table["path"]).is_absolute():
+            table["path"] = str((path.parent / table["path"]).resolve())
+        try:
+            source = DataSource(**table)
+        except TypeError:
+            known = sorted(f.name for f in dataclasses.fields(DataSource)) + list(extra_keys)
+            raise DataSourceError(f"--source {path} [{what}]: unknown field(s) "
+                                  f"{sorted(set(table) - set(known))}; known fields: {known}") from None
+        problems = source.problems(f"[{what}]", units=PRICE_UNITS if what == "price" else UNITS)
+        if problems:
+            raise DataSourceError(f"--source {path}:\n  - " + "\n  - ".join(problems))
+        spec[what] = (source, extra)
+    price, price_extra = spec.get("price", (None, {}))
+    pv, pv_extra = spec.get("pv", (None, {}))
+    site = None
+    if pv is not None:
+        missing = [k for k in ("kwp", "latitude", "longitude") if k not in pv_extra]
+        if missing:
+            raise DataSourceError(f"--source {path} [pv]: give {', '.join(missing)} (the measured plant's kWp and "
+                                  "position in degrees)")
+        site = {k: float(v) for k, v in pv_extra.items() if k != "kwp"}
+    return HistorySpec(price=price, price_fit=(price_extra.get("fit_start"), price_extra.get("fit_end")), pv=pv,
+                       pv_kwp=None if pv is None else float(pv_extra["kwp"]), pv_site=site)
+
+
+def calibrate_from_sources(spec_path, out_dir, base_dir=None, progress: bool = True) -> list[Path]:
+    """Fit the price and/or PV model on the user's history (``read_history_spec``) with the France
+    calibration's code; write a complete parameters folder ``out_dir`` for ``scenarios.parameters``: the
+    fitted models, the others copied from ``base_dir`` (default data/calibrated), each history's repair
+    report (``repairs_price.csv``, ``repairs_pv.csv``) and ``sources.json`` saying which is which."""
+    spec = read_history_spec(spec_path)
+    base = Path(base_dir) if base_dir is not None else PROJECT_ROOT / "data" / "calibrated"
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    say = Progress("calibrate", enabled=progress).message
+    histories, written, record = {}, [], {}
+    price = pv = None
+    if spec.price is not None:
+        price = load_price_history(spec.price)
+        histories["price"] = (price.report, spec.price.describe())
+        say(f"price history {spec.price.describe()}: {len(price.frame)} local hours "
+            f"{price.frame.index[0].date()}..{price.frame.index[-1].date()}, {price.report.count()} values repaired")
+    if spec.pv is not None:
+        pv, pv_report = load_pv_history(spec.pv, spec.pv_kwp)
+        histories["pv"] = (pv_report, spec.pv.describe())
+        say(f"PV history {spec.pv.describe()}: {len(pv)} hours, mean {pv.mean():.4f} kW/kWp, "
+            f"{pv_report.count()} values repaired")
+    models = fit_history_models(price, pv, price_fit=spec.price_fit, pv_site=spec.pv_site)
+    for what, model in models.items():
+        path = out / PARAMETER_FILES[what]
+        model.to_json(path)
+        written.append(path)
+        report, described = histories[what]
+        repairs = out / f"repairs_{what}.csv"
+        report.to_frame().to_csv(repairs, index=False)
+        written.append(repairs)
+        counts = report.summary()
+        record[what] = {"fitted_on": described, "repairs": {k: int(c) for k, c in zip(counts["kind"], counts["count"])}}
+        say(f"{what} model fitted on {described} -> {path.name}; repairs: "
+            + (", ".join(f"{k} x{c}" for k, c in record[what]["repairs"].items()) or "none"))
+    for what, name in PARAMETER_FILES.items():
+        if what in models or (out / name).resolve() == (base / name).resolve():
+            continue
+        if not (base / name).is_file():
+            raise FileNotFoundError(f"{base / name}: the base parameters lack {name}; give --base a folder of "
+                                    "calibrated JSON files (e.g. data/calibrated)")
+        shutil.copyfile(base / name, out / name)
+        written.append(out / name)
+        record[what] = {"copied_from": str(base / name)}
+    path = out / "sources.json"
+    path.write_text(json.dumps(record, indent=1))
+    written.append(path)
     return written

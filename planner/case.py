@@ -20,9 +20,10 @@ from pathlib import Path
 import pandas as pd
 import tomli_w
 
-from planner.data_sources import DataSource, mean_power_kw
+from planner.data_sources import PRICE_UNITS, DataSource, day_ahead_prices_for_day, local_day_hours, mean_power_kw
 from planner.errors import BadInputError
 from planner.load_profiles import available_profiles
+from scenarios.history import DEFAULT_TIMEZONE
 
 MATERIALS = ("M1", "M2", "M3")
 
@@ -251,6 +252,10 @@ class ScenarioSettings:
     price_level_eur_per_mwh: float | None = _f(None, unit="EUR/MWh", gt=0,
                                                doc="rescale prices to this yearly mean (default: as calibrated)")
     parameters: str = _f("data/calibrated", doc="folder of fitted model parameters (JSON)")
+    price_source: DataSource | None = _f(None, doc="the day-ahead price history (CSV, Parquet or SQL; unit EUR/MWh "
+                                                   "or EUR/kWh; spikes kept unless spike_sigmas is set): the prices "
+                                                   "of the planned day's hours are read from it as "
+                                                   "day_ahead_prices_eur_per_mwh (those given win)")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -282,13 +287,16 @@ class Case:
     name: str = _f()
     description: str = _f("")
     period_minutes: float = _f(60.0, unit="min", gt=0, doc="length of one period")
-    horizon_hours: float = _f(24.0, unit="h", gt=0)
+    horizon_hours: float = _f(24.0, unit="h", gt=0,
+                              doc="when absent from the case file: the local day of scenarios.day, 23 or 25 h "
+                                  "on the days the clocks change (sites' time zone)")
     sites: list[Site] = _f([])
     links: list[Link] = _f([])
     contract: Contract = _f()
     scenarios: ScenarioSettings = _f(ScenarioSettings())
     economics: Economics = _f(Economics())
     source: str | None = field(default=None, compare=False, metadata={"internal": True})
+    notes: tuple = field(default=(), compare=False, metadata={"internal": True})  # e.g. how a path was resolved
 
     @property
     def period_hours(self) -> float:
@@ -598,6 +606,8 @@ def validate(case: Case, problems: list[str] | None = None) -> Case:
             problems.append(f"{lp}: a second link between {link.site_a!r} and {link.site_b!r}; merge their capacities")
         pairs.add(key)
     sc = case.scenarios
+    if sc.price_source is not None:
+        problems.extend(sc.price_source.problems("scenarios.price_source", units=PRICE_UNITS))
     if sc.day_ahead_prices_eur_per_mwh is not None and len(sc.day_ahead_prices_eur_per_mwh) != int(round(case.horizon_hours)):
         problems.append(f"scenarios.day_ahead_prices_eur_per_mwh: has {len(sc.day_ahead_prices_eur_per_mwh)} values; "
                         f"give one per hour of the horizon ({int(round(case.horizon_hours))})")
@@ -614,7 +624,34 @@ def validate(case: Case, problems: list[str] | None = None) -> Case:
         )
     if problems:
         raise CaseError(problems, case.source)
-    return _with_metered_means(case)
+    return _with_source_prices(_with_metered_means(case))
+
+
+def _with_source_prices(case: Case) -> Case:
+    """With scenarios.price_source and no prices given: the prices of the planned day's hours, read from it."""
+    sc = case.scenarios
+    if sc.price_source is None or sc.day_ahead_prices_eur_per_mwh is not None:
+        return case
+    try:
+        prices = day_ahead_prices_for_day(sc.price_source, sc.day, int(round(case.horizon_hours)))
+    except (ValueError, OSError) as exc:
+        raise CaseError([f"scenarios.price_source: {exc}"], case.source) from None
+    return dataclasses.replace(case, scenarios=dataclasses.replace(
+        sc, day_ahead_prices_eur_per_mwh=[float(p) for p in prices]))
+
+
+def _price_source_as_given(case: Case, data: dict, base_dir: Path | None) -> Case:
+    """A price source's relative path is relative to the case file's folder; its spikes are real prices, kept
+    unless the file sets spike_sigmas."""
+    source = case.scenarios.price_source
+    if source is None:
+        return case
+    given = (data.get("scenarios") or {}).get("price_source") or {}
+    if "spike_sigmas" not in given:
+        source = dataclasses.replace(source, spike_sigmas=None)
+    if base_dir is not None and source.path is not None and not Path(source.path).is_absolute():
+        source = dataclasses.replace(source, path=str((base_dir / source.path).resolve()))
+    return dataclasses.replace(case, scenarios=dataclasses.replace(case.scenarios, price_source=source))
 
 
 def _with_metered_means(case: Case) -> Case:
@@ -634,22 +671,74 @@ def _with_metered_means(case: Case) -> Case:
     return dataclasses.replace(case, sites=sites)
 
 
-def _resolve_source_paths(case: Case, base_dir: Path) -> Case:
-    """Relative data-source paths are relative to the case file's folder."""
-    sites = []
-    for site in case.sites:
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _resolve_path(text: str, base_dir: Path, field_path: str, notes: list[str]) -> str:
+    """A relative path of the case file resolved against the case file's folder; when nothing is there,
+    against the current directory, then the repository root (with a note saying so); unchanged (and
+    reported missing by its user) when found nowhere."""
+    if Path(text).is_absolute():
+        return text
+    for folder, where in ((base_dir, None), (Path.cwd(), "the current directory"), (PROJECT_ROOT, "the repository root")):
+        candidate = (folder / text).resolve()
+        if candidate.exists():
+            if where is not None:
+                notes.append(f"{field_path} = {text!r}: not found beside the case file (in {base_dir}); using "
+                             f"{candidate} from {where}. Relative paths resolve against the case file's folder")
+            return str(candidate)
+    return text
+
+
+def _resolve_source_paths(case: Case, base_dir: Path, parameters_given: bool = True) -> Case:
+    """Relative paths (data sources; ``scenarios.parameters`` when the file gives it) resolve against the
+    case file's folder (see ``_resolve_path``); the default ``scenarios.parameters`` is the repository's."""
+    sites, notes = [], list(case.notes)
+    for i, site in enumerate(case.sites):
         source = site.base_load.source
         if source is not None and source.path is not None and not Path(source.path).is_absolute():
-            source = dataclasses.replace(source, path=str((base_dir / source.path).resolve()))
+            path = _resolve_path(source.path, base_dir, f"sites[{i}].base_load.source.path", notes)
+            if path == source.path:  # found nowhere: named beside the case file in the error
+                path = str((base_dir / source.path).resolve())
+            source = dataclasses.replace(source, path=path)
             site = dataclasses.replace(site, base_load=dataclasses.replace(site.base_load, source=source))
         sites.append(site)
-    return dataclasses.replace(case, sites=sites)
+    scenarios = case.scenarios
+    if parameters_given:
+        scenarios = dataclasses.replace(scenarios, parameters=_resolve_path(scenarios.parameters, base_dir,
+                                                                            "scenarios.parameters", notes))
+    return dataclasses.replace(case, sites=sites, scenarios=scenarios, notes=tuple(notes))
+
+
+def case_timezone(case: Case) -> str:
+    """The sites' time zone: that of the first metered site (its source's timezone), else Europe/Paris."""
+    for site in case.sites:
+        if site.base_load.source is not None:
+            return site.base_load.source.timezone
+    return DEFAULT_TIMEZONE
+
+
+def _horizon_of_the_local_day(case: Case) -> Case:
+    """A case without an explicit horizon_hours plans the whole local day of scenarios.day: 23 h when the
+    clocks go forward, 25 h when they go back (in :func:`case_timezone`), else 24 h."""
+    try:
+        hours = local_day_hours(pd.Timestamp(case.scenarios.day), case_timezone(case))
+    except (ValueError, TypeError, KeyError):  # an unreadable day or zone: named by validate()
+        return case
+    return case if hours == case.horizon_hours else dataclasses.replace(case, horizon_hours=hours)
 
 
 def case_from_dict(data: dict, source: str | None = None) -> Case:
-    """Build and validate a Case from nested dictionaries (a parsed TOML document)."""
+    """Build and validate a Case from nested dictionaries (a parsed TOML document).
+
+    Without ``horizon_hours`` the horizon is the local day of ``scenarios.day`` (23 or 25 hours on the
+    days the clocks change in the sites' time zone)."""
     problems: list[str] = []
     case = _build(Case, data, "", problems)
+    if not problems:
+        case = _price_source_as_given(case, data, None if source is None else Path(source).parent)
+    if not problems and "horizon_hours" not in data:
+        case = _horizon_of_the_local_day(case)
     if problems:
         # report relations between fields too, as far as the malformed fields let us check them
         try:
@@ -661,7 +750,8 @@ def case_from_dict(data: dict, source: str | None = None) -> Case:
         raise CaseError(problems, source)
     case = dataclasses.replace(case, source=source)
     if source is not None:
-        case = _resolve_source_paths(case, Path(source).parent)
+        case = _resolve_source_paths(case, Path(source).parent,
+                                     parameters_given="parameters" in (data.get("scenarios") or {}))
     return validate(case, problems)
 
 
@@ -755,7 +845,10 @@ def field_docs(cls=Case, prefix: str = "") -> list[tuple[str, str, str, str, str
         if typing.get_origin(tp) is dict and dataclasses.is_dataclass(typing.get_args(tp)[1]):
             inner = typing.get_args(tp)[1]
             path += ".<material>"
-        rows.append((path, _type_name(tp), f.metadata.get("unit", ""), _default_text(f), _bounds_text(f.metadata),
+        bounds = _bounds_text(f.metadata)
+        if typing.get_origin(tp) is dict:  # every table keyed by name in a case is keyed by material
+            bounds = "; ".join(x for x in (f"keys: {', '.join(MATERIALS)}", bounds) if x)
+        rows.append((path, _type_name(tp), f.metadata.get("unit", ""), _default_text(f), bounds,
                      f.metadata.get("doc", "")))
         if dataclasses.is_dataclass(inner):
             rows.extend(field_docs(inner, path + "."))
@@ -767,12 +860,41 @@ def case_format_markdown() -> str:
     rows = ["# Case file format (TOML)", "",
             "Generated from `planner/case.py` by `python -m planner.case > docs/case_format.md`; "
             "`data/cases/default.toml` is a complete example. Unknown fields are errors; every "
-            "problem is reported at once with its path. Relative paths (`scenarios.parameters`) resolve "
-            "against the repository root. Materials are M1, M2 and M3 (fixed); the site rule "
-            "`no_m1_m2_together` is the one production rule the model knows. Money is in EUR; "
-            "fractions and ratios have no unit. `planner validate CASE` runs these checks and every "
-            "pre-solve check of plan, size, policy and decompose (production plan, grid connections, "
-            "peak cap, pvlib and windpowerlib names).", "",
+            "problem is reported at once with its path, its unit and the fix. `planner validate CASE` runs "
+            "these checks and every pre-solve check of plan, size, policy and decompose (production plan, "
+            "grid connections, peak cap, pvlib and windpowerlib names, calibrated parameters).", "",
+            "Units: money in EUR; power in kW (kWp for PV), energy in kWh, prices in EUR/MWh unless the "
+            "name says otherwise; material in tonnes (t). Fields named `*_fraction`, `*_ratio*`, "
+            "`*_efficiency`, `*_soh`, `discount_rate`, `overrun_threshold` and `hourly_correlation` are "
+            "dimensionless (a fraction 0.1 = 10 %). A field whose default is `none` is optional; "
+            "`required` fields have no default.", "",
+            "**Relative paths** (`scenarios.parameters`, `sites[].base_load.source.path`) resolve against "
+            "the folder of the case file. When nothing is found there, the current directory and then the "
+            "repository root are tried, and `planner` prints a warning naming the folder it used. Without "
+            "`scenarios.parameters` the repository's `data/calibrated` is used.", "",
+            "**Materials are fixed to M1, M2 and M3**: the tables keyed by material (`power_kw`, "
+            "`rate_t_per_h`, `storage`, `plan_t_per_day`) and `deliveries[].material` accept only these "
+            "names. The one production rule the model knows is the site flag `no_m1_m2_together`: on that "
+            "site, no line may produce M1 in a period in which another line produces M2 (and one line makes "
+            "one material at a time anyway). Other materials or rules need a change of `MATERIALS` in "
+            "`planner/case.py` and of the site block (`planner/blocks/site.py`).", "",
+            "**Rules between fields** (checked at load time):", "",
+            "- `period_minutes` divides 60 (5, 10, 15, 20, 30, 60) or is a whole number of hours (120, "
+            "180, ...): prices and load shapes are hourly, so a period lies within one price hour or spans "
+            "whole hours; 90 minutes is refused for that reason (one message, not one per duration field).",
+            "- `horizon_hours`, `lines[].changeover_hours`, `lines[].restart_hours` and "
+            "`deliveries[].hour` are whole numbers of periods; a delivery lies within the horizon.",
+            "- `contract.demand_window_minutes` is a multiple of `period_minutes` or shorter than it.",
+            "- storage: `min_t <= initial_t <= max_t` and `final_min_t <= max_t`; a delivered material has a "
+            "storage table; a planned material can be made by a line of the site.",
+            "- battery: `soc_min_fraction < soc_max_fraction`, `initial_soc_fraction` between them, "
+            "`power_kw > 0` when `energy_kwh > 0`.",
+            "- base load: `mean_kw`, `values_kw` (one per period) or `source`; not `values_kw` and `source` "
+            "together; with `values_kw`, `profile` and `mean_kw` are not used.",
+            "- `scenarios.day_ahead_prices_eur_per_mwh` has one value per hour of the horizon.",
+            "- links join two different existing sites, at most one link per pair.",
+            "- warning (allowed): `overrun_threshold * overrun_charge_eur_per_kw` not above "
+            "`demand_charge_eur_per_kw_month` makes subscribing never pay.", "",
             "| field | type | unit | required / default | bounds, allowed values | meaning |",
             "| --- | --- | --- | --- | --- | --- |"]
     for path, tp, unit, default, bounds, doc in field_docs():

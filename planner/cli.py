@@ -21,18 +21,22 @@ from pathlib import Path
 
 from planner.case import load_case
 from planner.data_sources import cached_meter_data, load_meter_data, source_from_dict
-from planner.store import Store
-from planner.errors import EXIT_BAD_INPUT, EXIT_NO_ANSWER, BadInputError, NoCertifiedAnswerError
+from planner.load_profiles import describe_base_load
+from planner.store import Store, check_recordable_url, record_output_store
+from planner.errors import EXIT_BAD_INPUT, EXIT_NO_ANSWER, BadInputError, NoCertifiedAnswerError, WallClockLimit
+from planner.progress import catch_hard_stop, hard_stop_was_caught, held_answer, release_answer, wall_clock_limit
+from planner.policy.month import month_stage
 
 with contextlib.redirect_stdout(io.StringIO()):  # mpi-sppy prints a banner when it is first imported
     from planner import mainjob
-    from planner.calibrate import calibrate
+    from planner.calibrate import calibrate, calibrate_from_sources
     from planner.dayahead.feasibility import InfeasiblePlanError
     from planner.dayahead.plan import NoPlanError
     from planner.prechecks import presolve_warnings, require_presolve_checks
     from planner.report import Report
-    from planner.replay.day import ReplayOptions
+    from planner.replay.day import POLICY_KEYS, ReplayOptions
     from planner.replay.run import run_replay
+    from planner.sizing.apply import load_sizing, sized_case, sizing_check
     from planner.solvers.mpi import MPIUnavailable
     from planner.stochastic.evaluate import NoIncumbentError
 
@@ -40,9 +44,10 @@ DESCRIPTION = """\
 Plans electricity for interconnected industrial sites under one global contract.
 planner SUBCOMMAND --help lists a subcommand's options and their defaults.
 
-exit codes: 0 done; 1 internal error (rerun with --debug for the traceback); 2 bad input (a case field
-or an option: the message names it, its unit and the fix); 3 no certified answer (an infeasible case,
-or no feasible plan within the time limit).
+exit codes: 0 done (also when --time-limit stopped a solve that holds an answer: its bounds and gap are
+printed, with a warning when the gap target was missed); 1 internal error (rerun with --debug for the
+traceback); 2 bad input (a case field or an option: the message names it, its unit and the fix); 3 no
+certified answer (an infeasible case, or no feasible answer within the time limit).
 """
 
 MIN_MEASURE_SOLVE_S = 2.0  # below this per solve, EV / EEV / wait-and-see MIPs rarely find an incumbent
@@ -54,7 +59,7 @@ class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
 
     def _get_help_string(self, action):
         text = action.help or ""
-        if "default" in text or action.default in (None, False, argparse.SUPPRESS):
+        if "default:" in text or action.default in (None, False, argparse.SUPPRESS):
             return text
         return super()._get_help_string(action)
 
@@ -65,12 +70,6 @@ class SubcommandParser(argparse.ArgumentParser):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("formatter_class", HelpFormatter)
         super().__init__(*args, **kwargs)
-
-
-class WallClockLimit(BaseException):
-    """The command's --time-limit passed before it could finish: raised by the alarm between solver calls,
-    a BaseException so that no library's ``except Exception`` swallows it; reported as no certified
-    answer (exit code 3)."""
 
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -111,7 +110,12 @@ def cmd_validate(args) -> int:
 
 
 def cmd_calibrate(args) -> int:
-    written = calibrate(Path(args.data), Path(args.out), progress=not args.quiet)
+    if args.source is not None:  # the user's own price / PV history
+        written = calibrate_from_sources(Path(args.source), Path(args.out or Path("output") / "calibrated"),
+                                         base_dir=args.base, progress=not args.quiet)
+    else:
+        written = calibrate(Path(args.data), Path(args.out or PROJECT_ROOT / "data" / "calibrated"),
+                            progress=not args.quiet)
     for path in written:
         print(f"wrote {path}")
     return 0
@@ -147,8 +151,15 @@ def share_s(args, fraction: float, solves: int = 1) -> float | None:
 
 
 def warn_gap(result, target: float | None, what: str) -> None:
-    """A warning line when a result stopped above its gap target (time or iteration limit reached)."""
+    """The result's bounds and gap on one line, and a warning line when it stopped above its gap target
+    (time or iteration limit reached): the best answer found, certified within that gap."""
     gap = getattr(result, "gap", None)
+    lower = getattr(result, "lower_bound", getattr(result, "lower_bound_eur", None))
+    upper = getattr(result, "upper_bound", getattr(result, "upper_bound_eur", None))
+    if gap is not None and lower is not None and upper is not None:
+        # a statistical upper bound (SDDP's simulated cost) may lie below the lower bound: a negative gap
+        shown = f"{100 * (gap if abs(gap) > 1e-9 else 0.0):.3g} %" if math.isfinite(gap) else "infinite"
+        print(f"{what}: lower bound {lower:,.2f} EUR, upper bound {upper:,.2f} EUR, gap {shown}")
     if target is None or gap is None:
         return
     if not math.isfinite(gap) or gap > target + 1e-12:
@@ -170,7 +181,7 @@ def _run_stage(args, title: str, stage, case=None, summary=None, **kwargs):
             mainjob.executive_summary(report, case, **{summary: result}, rel_gap_target=args.gap)
         print(f"report: {report.write()}")
     except BaseException:
-        if not existed:
+        if not existed and held_answer() is None:  # an answer held is reported from its folder
             shutil.rmtree(args.output, ignore_errors=True)
         raise
     return result
@@ -199,22 +210,38 @@ def cmd_plan(args) -> int:
               f"{measure_s:.2f} s for each of their {n_scenarios + 2} solves (at least {MIN_MEASURE_SOLVE_S:g} s "
               f"needed); raise --time-limit to {10 * math.ceil(needed_s / 10):.0f} s or more",
               file=sys.stderr)
-    result = _run_stage(args, "Day-ahead plan", mainjob.plan_stage, case=case, summary="plan_result",
-                        n_scenarios=n_scenarios, method=args.method, n_ranks=args.np,
-                        random_state=case_seed(args, case), rel_gap=args.gap, time_limit=solve_s, measures=measures,
-                        measures_time_limit=measure_s)
+    # the measures stop by 80 % of the limit (they are dropped, not the plan, when they cannot finish),
+    # which leaves the report its time before the hard stop at 110 %
+    with wall_clock_limit(None if limit is None else 0.8 * args.time_limit, started=args.started_at):
+        result = _run_stage(args, "Day-ahead plan", mainjob.plan_stage, case=case, summary="plan_result",
+                            n_scenarios=n_scenarios, method=args.method, n_ranks=args.np,
+                            random_state=case_seed(args, case), rel_gap=args.gap, time_limit=solve_s,
+                            measures=measures, measures_time_limit=measure_s)
     warn_gap(result, args.gap, "the day-ahead plan")
     store_plan(args, case, result)
     return 0
 
 
+def open_store(args) -> Store:
+    """The results database: ``--store`` URL, default planner.sqlite in the output folder."""
+    return Store(args.store) if args.store else Store.in_folder(args.output)
+
+
 def store_plan(args, case, result) -> None:
     """Write the plan's day into the store (``--store`` URL, default: planner.sqlite in the output folder)."""
-    store = Store(args.store) if args.store else Store.in_folder(args.output)
+    store = open_store(args)
     run_id = store.start_run("plan", case)
     counts = store.write_plan(case, result, run_id)
     store.finish_run(run_id)
     print(f"store: {store.describe()} run {run_id}: " + ", ".join(f"{n} {t} rows" for t, n in counts.items()))
+    # the nominations as read back from the store: each period's start on the site's clock with its offset,
+    # in UTC, and the units in the column names (23 or 25 rows when the clocks change)
+    nominations = store.read("day_ahead_nominations", case_name=case.name,
+                             day_local=date.fromisoformat(case.scenarios.day))
+    path = Path(args.output) / "day_ahead_nominations.csv"
+    nominations[["zone", "period", "start_local", "start_utc", "end_utc", "power_kw", "energy_kwh"]].sort_values(
+        ["zone", "period"]).to_csv(path, index=False)
+    print(f"day-ahead nominations with timestamps: {path}")
     for site in case.sites:  # the repair report of every metered load the plan used
         if site.base_load.source is not None:
             path = Path(args.output) / f"repairs_{site.name}.csv"
@@ -248,16 +275,30 @@ def cmd_study(args) -> int:
     case = load_checked_case(args)
     solves = len(args.scenarios) * args.seeds
     limit = remaining_s(args)
+    # VSS and EVPI of every solve take one MIP per scenario and two more, each within what is left of
+    # the limit; they are skipped (with a warning) when a third of the limit cannot hold them
+    measure_solves = args.seeds * sum(n + 2 for n in args.scenarios)
+    measures = limit is None or MIN_MEASURE_SOLVE_S * measure_solves <= 0.3 * limit
+    if not measures:
+        print(f"warning: VSS and EVPI per size skipped: their {measure_solves} solves need at least "
+              f"{MIN_MEASURE_SOLVE_S * measure_solves:.0f} s, more than 30 % of --time-limit {args.time_limit:g} s",
+              file=sys.stderr)
     _run_stage(args, "Scenario-tree study", mainjob.study_stage, case=case, sizes=args.scenarios,
                seeds=[case_seed(args, case) + k for k in range(args.seeds)], reference_size=args.out_of_sample,
-               time_limit=None if limit is None else max(1.0, 0.5 * limit / solves))
+               time_limit=None if limit is None else max(1.0, 0.5 * limit / solves), measures=measures)
     return 0
 
 
 def cmd_policy(args) -> int:
     case = load_checked_case(args)
+    if args.horizon == "month":  # planner.policy.month: one billing month, demand charge, price level
+        result = _run_stage(args, "Month-long demand-charge policy", month_stage, case=case, n_days=args.days,
+                            iterations=args.iterations, simulations=args.simulations or 30,
+                            random_state=case_seed(args, case), time_limit=share_s(args, 0.5), gap=args.gap)
+        warn_gap(result, args.gap, "the month policy (SDDP)")
+        return 0
     result = _run_stage(args, "Battery policy", mainjob.policy_stage, case=case, iterations=args.iterations,
-                        simulations=args.simulations, random_state=case_seed(args, case), n_ranks=args.np,
+                        simulations=args.simulations or 200, random_state=case_seed(args, case), n_ranks=args.np,
                         time_limit=share_s(args, 0.5))
     warn_gap(result, args.gap, "the battery policy (SDDP)")
     return 0
@@ -265,12 +306,19 @@ def cmd_policy(args) -> int:
 
 def cmd_size(args) -> int:
     case = load_checked_case(args)
+    store = Store(args.store) if args.store else None  # a database given: reached before the work starts
     result = _run_stage(args, "Microgrid sizing", mainjob.sizing_stage, case=case, summary="sizing_result",
                         years=args.years, days=args.days,
                         n_scenarios=args.scenarios, method=args.method, seed=case_seed(args, case),
                         years_per_block=args.years_per_block, time_limit=share_s(args, 0.6, 7 if args.sensitivity else 1),
                         sensitivity=args.sensitivity, gap=args.gap)
     warn_gap(result, args.gap, "the sizing")
+    store = store or open_store(args)
+    run_id = store.start_run("size", case)
+    counts = store.write_sizing(case, result, run_id, base_load="; ".join(
+        f"{s.name}: {describe_base_load(s.base_load)}" for s in case.sites))
+    store.finish_run(run_id)
+    print(f"store: {store.describe()} run {run_id}: " + ", ".join(f"{n} {t} rows" for t, n in counts.items()))
     return 0
 
 
@@ -286,13 +334,39 @@ def cmd_decompose(args) -> int:
 def cmd_replay(args) -> int:
     """Replay real history day by day (planner.replay): forecast, plan, operate, settle, carry the state."""
     case = load_checked_case(args)
+    sizing = None
+    if args.sizing is not None:  # the sized system replayed: its PV, wind, batteries, generators, subscribed power
+        sizing = load_sizing(args.sizing)
+        case = sized_case(case, sizing)
     options = ReplayOptions(method=args.method, n_scenarios=args.scenarios, time_limit_s=args.plan_time_limit,
                             rel_gap=args.gap, day_ahead_known=not args.day_ahead_unknown, seed=case_seed(args, case),
-                            max_plan_gap=args.max_plan_gap)
-    result = run_replay(case, args.start, args.end, options, args.output, n_workers=args.workers, data=args.data,
-                        n_ranks=args.np)
+                            max_plan_gap=args.max_plan_gap, sddp_iterations=args.sddp_iterations,
+                            recalibrate_every=args.recalibrate_every, carry_stocks=args.carry_stocks,
+                            policies=tuple(POLICY_KEYS[k] for k in dict.fromkeys(["rule", *args.policies])))
+    if args.store:
+        check_recordable_url(args.store)  # before connecting: the URL is recorded for the worker processes
+    store = open_store(args)  # each finished day is written by the process that finished it
+    run_id = store.start_run("replay", case, detail=f"{args.start}..{args.end}")
+    record_output_store(args.output, store.url, run_id)
+    try:
+        result = run_replay(case, args.start, args.end, options, args.output, n_workers=args.workers, data=args.data,
+                            n_ranks=args.np)
+    except BaseException:
+        store.finish_run(run_id, status="failed")
+        raise
+    rows = store.write_replay_days(case, result.daily, run_id)  # days resumed from an earlier run too
+    store.finish_run(run_id)
+    print(f"store: {store.describe()} run {run_id}: {rows} replay_days rows")
     print(result.savings.to_string(index=False))
-    print(f"replay: {args.output}/daily.parquet, monthly_bills.csv, savings.csv, summary.json")
+    print(f"replay: {args.output}/daily.parquet, monthly_bills.csv, savings.csv, summary.json, report.html, figures/")
+    if sizing is not None:  # sizing's predicted operating cost for the replayed days beside the replayed one
+        check = sizing_check(sizing, case, result.monthly, result.daily["date"].unique())
+        check.to_csv(Path(args.output) / "sizing_check.csv", index=False)
+        print("sizing held? replayed operating cost beside sizing's prediction for the same days (EUR; energy by "
+              "each date's typical day, overrun and demand charges by the share of the month replayed):")
+        print(check[["policy", "days", "replayed_eur", "predicted_eur", "difference_pct", "replayed_peak_kw",
+                     "overrun_threshold_kw", "predicted_yearly_eur", "replayed_yearly_eur"]].round(1).to_string(index=False))
+        print(f"sizing check: {args.output}/sizing_check.csv")
     return 0
 
 
@@ -402,8 +476,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     def time_limit(p, default, what):
         p.add_argument("--time-limit", type=positive_seconds, default=default,
-                       help=f"wall-clock seconds for the whole command ({what}); it stops with exit code 3 "
-                            "after 110 %% of it plus the solver call under way" + ("" if default else
+                       help=f"wall-clock seconds for the whole command ({what}); a solve it stops returns its "
+                            "best answer with its gap; hard stop at 110 %% of it plus the solver call under way "
+                            "(exit code 3 when no answer exists yet)" + ("" if default else
                                                                                    " (default: no limit)"))
 
     def with_case(name, help_text, func):
@@ -426,8 +501,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("calibrate", help="fit the scenario models on real data, write data/calibrated",
                        description="Fit the price, PV and wind models on ../shared/data (up to 2021).")
     p.add_argument("--data", default=str(PROJECT_ROOT.parent / "shared" / "data"), help="folder of the real data")
-    p.add_argument("--out", default=str(PROJECT_ROOT / "data" / "calibrated"), help="folder written")
+    p.add_argument("--out", default=None, help="folder written (default: data/calibrated; with --source: "
+                                               "output/calibrated)")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
+    p.add_argument("--source", default=None, metavar="SPEC",
+                   help="fit on your own history instead: a TOML file with [price] and/or [pv] data sources "
+                        "(CSV, Parquet or SQL with a column mapping); the other models are copied from --base")
+    p.add_argument("--base", default=None,
+                   help="with --source: folder of the models not fitted (default: data/calibrated)")
     p.set_defaults(func=cmd_calibrate)
 
     p = with_case("scenarios", "sample and plot the case's scenarios", cmd_scenarios)
@@ -448,20 +529,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--store", default=None,
                    help="SQLAlchemy URL of the results database (default: planner.sqlite in the output folder)")
 
-    p = sub.add_parser("ingest", help="load a meter export into the results database, with its repair report")
+    p = sub.add_parser("ingest", help="load a meter export into the results database, with its repair report",
+                       description="Read a meter export (CSV, Parquet, or a SQL table or query), convert it to kW "
+                                   "per interval in the site's time zone, repair gaps and spikes, and write the "
+                                   "readings and the repair report into the results database.")
     p.add_argument("source", help="CSV or Parquet file, or a SQLAlchemy URL (then --table or --query)")
-    p.add_argument("--table", default=None)
-    p.add_argument("--query", default=None)
-    p.add_argument("--timestamp-column", default="timestamp")
-    p.add_argument("--value-column", default="value")
-    p.add_argument("--unit", default=None, help="W, kW, MW, or Wh, kWh, MWh per interval")
-    p.add_argument("--unit-column", default=None)
-    p.add_argument("--meter-column", default=None)
-    p.add_argument("--meter", default=None, help="keep only this meter id")
-    p.add_argument("--timezone", default="Europe/Paris", help="site time zone (naive timestamps are its wall clock)")
-    p.add_argument("--interval-minutes", type=int, default=None, help="default: inferred")
-    p.add_argument("--store", default=None, help="SQLAlchemy URL (default: planner.sqlite in --output)")
-    p.add_argument("--output", default="output/ingest", help="folder of repairs.csv and the default store")
+    debug(p)
+    p.add_argument("--table", default=None, help="table of readings, with a SQLAlchemy URL (or give --query)")
+    p.add_argument("--query", default=None, help="SELECT statement whose columns hold the readings, with a URL")
+    p.add_argument("--timestamp-column", default="timestamp",
+                   help="column of timestamps (without an offset: the site's wall clock in --timezone)")
+    p.add_argument("--value-column", default="value", help="column of readings")
+    p.add_argument("--unit", default=None, choices=("W", "kW", "MW", "Wh", "kWh", "MWh"),
+                   help="unit of every reading: power, or energy per interval (default: --unit-column)")
+    p.add_argument("--unit-column", default=None, help="column holding each reading's unit (instead of --unit)")
+    p.add_argument("--meter-column", default=None,
+                   help="column of meter ids; several meters are summed (default: one meter)")
+    p.add_argument("--meter", default=None, help="keep only this meter id, with --meter-column (default: all)")
+    p.add_argument("--timezone", default="Europe/Paris", help="IANA time zone of the site")
+    p.add_argument("--interval-minutes", type=int, choices=(5, 10, 15, 30, 60), default=None,
+                   help="reading interval in minutes (default: inferred from the timestamps)")
+    p.add_argument("--store", default=None,
+                   help="SQLAlchemy URL of the results database (default: planner.sqlite in --output)")
+    p.add_argument("--output", default="output/ingest", help="folder of repairs.csv (and of the database "
+                                                             "when --store is not given)")
     p.set_defaults(func=cmd_ingest)
 
     p = with_case("study", "scenario-tree stability study", cmd_study)
@@ -474,8 +565,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = with_case("policy", "hour-by-hour battery policy (SDDP)", cmd_policy)
     p.add_argument("--iterations", type=whole_number(1), default=100, help="SDDP training iterations")
-    p.add_argument("--simulations", type=whole_number(2), default=200,
-                   help="simulated paths for the statistical upper bound and the comparison")
+    p.add_argument("--simulations", type=whole_number(2), default=None,
+                   help="simulated paths for the statistical upper bound and the comparison (default: 200 days; "
+                        "with --horizon month 30 generated months)")
+    p.add_argument("--horizon", choices=("day", "month"), default="day",
+                   help="day: the hour-by-hour battery policy of one day; month: one billing month (purchase "
+                        "and operation node per day, running peak and price level as states; docs/policy_month.md)")
+    p.add_argument("--days", type=whole_number(1), default=30, help="days of the month with --horizon month")
     p.add_argument("--np", type=whole_number(1), default=1, help="MPI ranks for training (1 = in this process)")
     p.add_argument("--gap", type=relative_gap_target, default=0.01,
                    help="gap target: a warning says when training stops above it")
@@ -495,6 +591,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--gap", type=relative_gap_target, default=1e-3, help="target relative gap (0.001 = 0.1 %%)")
     p.add_argument("--sensitivity", action="store_true",
                    help="also re-solve for discount rate, capital costs and price level changes")
+    p.add_argument("--store", default=None,
+                   help="SQLAlchemy URL of the results database (default: planner.sqlite in the output folder)")
 
     p = with_case("decompose", "decomposition across sites", cmd_decompose)
     p.add_argument("--method", choices=("price", "quantity", "prediction"), default="price",
@@ -518,12 +616,28 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a plan stopped above this gap counts as failed: the day is operated by the rule")
     p.add_argument("--day-ahead-unknown", action="store_true",
                    help="the contract does not buy at the day-ahead auction: p0 of D is forecast, not known at D-1")
+    p.add_argument("--policies", nargs="+", choices=list(POLICY_KEYS), default=list(POLICY_KEYS),
+                   help="policies replayed (the rule always: the reference and the fallback); default: all")
+    p.add_argument("--sddp-iterations", type=whole_number(1), default=100,
+                   help="SDDP iterations of each day's operating policy (policy sddp)")
+    p.add_argument("--recalibrate-every", type=whole_number(0), default=0,
+                   help="refit the price model every N days on the year of realised prices before the refit day "
+                        "(never including the replayed day); 0 = keep the calibrated models")
+    p.add_argument("--carry-stocks", action="store_true",
+                   help="carry material stocks into the next day (off: each day starts from the case's stocks; "
+                        "see planner/replay/stocks.py for why)")
     p.add_argument("--workers", type=whole_number(1), default=1, help="local processes (months in parallel)")
     p.add_argument("--np", type=whole_number(1), default=1,
                    help="MPI ranks (months in parallel through mpiexec; give --workers or --np, not both)")
     p.add_argument("--data", default=None,
                    help="realised hourly data (default: ../shared/data/prices/fr_hourly_2019_2022.csv)")
     time_limit(p, None, "the whole replay; finished days are kept and the same command resumes after them")
+    p.add_argument("--sizing", default=None, metavar="RESULT",
+                   help="replay the sized system: the --output folder of `planner size` (or its sizing_summary.json); "
+                        "writes sizing_check.csv, sizing's predicted operating cost beside the replayed one")
+    p.add_argument("--store", default=None,
+                   help="SQLAlchemy URL of the results database, each finished day written to it (default: "
+                        "planner.sqlite in the output folder; a password goes in PGPASSWORD or ~/.pgpass)")
 
     p = with_case("run", "the main job: every stage, one report", cmd_run)
     p.add_argument("--quick", action="store_true", help="small sizes, for tests")
@@ -539,11 +653,16 @@ def alarm(args) -> None:
         return
 
     def stop(signum, frame):
+        if hard_stop_was_caught():  # a job caught the stop and reports what it holds: let it finish
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            return
         raise WallClockLimit(f"--time-limit {limit:g} s: stopped after {time.perf_counter() - args.started_at:.1f} s "
                              f"(110 % of the limit), before the {args.command} command finished; raise --time-limit")
 
     args.previous_alarm_handler = signal.signal(signal.SIGALRM, stop)
-    signal.setitimer(signal.ITIMER_REAL, 1.1 * limit)
+    # repeated every 0.5 s: a stop raised where Python ignores exceptions (a weakref or __del__ callback)
+    # is raised again at the next alarm
+    signal.setitimer(signal.ITIMER_REAL, 1.1 * limit, 0.5)
 
 
 def main(argv=None) -> int:
@@ -557,23 +676,48 @@ def main(argv=None) -> int:
     if getattr(args, "output", "unset") is None:
         args.output = str(Path("output") / f"{Path(args.case).stem}-{args.command}")
     alarm(args)
+    release_answer()
     try:
-        return args.func(args)
-    except WallClockLimit as exc:
+        with wall_clock_limit(getattr(args, "time_limit", None), started=args.started_at):
+            return args.func(args)
+    except (WallClockLimit, Exception) as caught:
+        catch_hard_stop()  # no further stop while the outcome is printed
         if args.debug:
             raise
-        print(f"no certified answer: {exc}", file=sys.stderr)
+        exc = stop_inside(caught)
+        if exc is None:
+            code, text = error_family(caught)
+            print(text, file=sys.stderr)
+            return code
+        if held_answer() is not None:  # solved, stopped while writing: the answer stands, the report is partial
+            what, result, folder = held_answer()
+            warn_gap(result, getattr(args, "gap", None), what)
+            print(f"warning: {exc}; {what} was solved before the stop: the bounds above are its answer"
+                  + (f", its tables are in {folder}" if folder is not None and Path(folder).exists() else "")
+                  + "; the report is incomplete", file=sys.stderr)
+            return 0
+        kept = (f"; the days finished are kept in {args.output} and the same command resumes after them"
+                if args.command == "replay" else "")
+        print(f"no certified answer: {exc}{kept}", file=sys.stderr)
         return EXIT_NO_ANSWER
-    except Exception as exc:
-        if args.debug:
-            raise
-        code, text = error_family(exc)
-        print(text, file=sys.stderr)
-        return code
     finally:
         if hasattr(args, "previous_alarm_handler"):
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, args.previous_alarm_handler)
+
+
+def stop_inside(exc: BaseException):
+    """The wall-clock stop behind ``exc``: itself, its cause or context, or a library error that wraps it
+    in its message (Pyomo's output capture turns a stop raised in its reader threads into a RuntimeError)."""
+    seen = exc
+    while seen is not None:
+        if isinstance(seen, WallClockLimit):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    text = str(exc)
+    if "WallClockLimit" in text:
+        return WallClockLimit(text.split("WallClockLimit:", 1)[-1].strip().splitlines()[0])
+    return None
 
 
 def error_family(exc: BaseException) -> tuple[int, str]:

@@ -27,12 +27,17 @@ from scenarios.history import (
     DEFAULT_SPIKE_SIGMAS,
     DEFAULT_TIMEZONE,
     INTERVALS_MINUTES,
+    History,
     RepairReport,
     infer_interval_minutes,
     repair_hourly,
     repair_interval,
 )
 
+PRICE_COLUMN = "price_eur_per_mwh"  # the column the day-ahead price model fits (scenarios.price.PRICE_COLUMN)
+PV_COLUMN = "pv_kw_per_kwp"
+PRICE_UNITS_TO_EUR_PER_MWH = {"EUR/MWh": 1.0, "EUR/kWh": 1e3}
+PRICE_UNITS = tuple(PRICE_UNITS_TO_EUR_PER_MWH)
 POWER_UNITS_TO_KW = {"W": 1e-3, "kW": 1.0, "MW": 1e3}
 ENERGY_UNITS_TO_KWH = {"Wh": 1e-3, "kWh": 1.0, "MWh": 1e3}  # energy per interval
 UNITS = tuple(POWER_UNITS_TO_KW) + tuple(ENERGY_UNITS_TO_KWH)
@@ -60,7 +65,8 @@ class DataSource:
     query: str | None = _doc(doc="SELECT statement (with url) whose columns hold the readings")
     timestamp_column: str = _doc("timestamp", doc="column of timestamps (naive = site-local wall clock)")
     value_column: str = _doc("value", doc="column of readings")
-    unit: str | None = _doc(None, choices=UNITS, doc="unit of every reading (W, kW, MW; Wh, kWh, MWh per interval)")
+    unit: str | None = _doc(None, doc="unit of every reading: W, kW, MW; Wh, kWh, MWh per interval (a price "
+                                      "history: EUR/MWh, EUR/kWh)")
     unit_column: str | None = _doc(doc="column holding each reading's unit (instead of unit)")
     meter_column: str | None = _doc(doc="column of meter ids (several meters: a site's load is their sum)")
     meter: str | None = _doc(doc="keep only this meter id (with meter_column)")
@@ -81,8 +87,9 @@ class DataSource:
         url = sa.engine.make_url(self.url).render_as_string(hide_password=True)
         return f"{url} {self.table or 'query'}"
 
-    def problems(self, where: str = "source") -> list[str]:
-        """Every problem of this source, each naming the field and the fix (empty when usable)."""
+    def problems(self, where: str = "source", units=UNITS) -> list[str]:
+        """Every problem of this source, each naming the field and the fix (empty when usable); ``units``: the
+        units allowed (a load's or PV output's: power or energy per interval; a price's: PRICE_UNITS)."""
         out = []
         if (self.path is None) == (self.url is None):
             out.append(f"{where}: give exactly one of path (a CSV or Parquet file) or url (a SQLAlchemy URL)")
@@ -99,9 +106,9 @@ class DataSource:
             if (self.table is None) == (self.query is None):
                 out.append(f"{where}: with url give exactly one of table or query")
         if (self.unit is None) == (self.unit_column is None):
-            out.append(f"{where}: give exactly one of unit (one of {', '.join(UNITS)}) or unit_column")
-        elif self.unit is not None and self.unit not in UNITS:
-            out.append(f"{where}.unit = {self.unit!r}: allowed units are {', '.join(UNITS)}")
+            out.append(f"{where}: give exactly one of unit (one of {', '.join(units)}) or unit_column")
+        elif self.unit is not None and self.unit not in units:
+            out.append(f"{where}.unit = {self.unit!r}: allowed units are {', '.join(units)}")
         if self.meter is not None and self.meter_column is None:
             out.append(f"{where}.meter = {self.meter!r}: needs meter_column (the column of meter ids)")
         if self.naive_timestamps not in ("local", "utc"):
@@ -114,8 +121,8 @@ class DataSource:
             out.append(f"{where}.timezone = {self.timezone!r}: not an IANA time zone; write e.g. 'Europe/Paris'")
         return out
 
-    def check(self) -> "DataSource":
-        problems = self.problems()
+    def check(self, units=UNITS) -> "DataSource":
+        problems = self.problems(units=units)
         if problems:
             raise DataSourceError("invalid data source:\n  - " + "\n  - ".join(problems))
         return self
@@ -275,9 +282,9 @@ def _read_postgresql_aggregated(conn, select: sa.Select) -> pd.DataFrame:
     return frame
 
 
-def read_raw(source: DataSource) -> pd.DataFrame:
+def read_raw(source: DataSource, units=UNITS) -> pd.DataFrame:
     """Rows of the source with columns timestamp, value and, when mapped, unit and meter_id."""
-    source.check()
+    source.check(units)
     wanted = _wanted_columns(source)
     raw = _read_file(source, wanted) if source.path is not None else _read_sql(source, wanted)
     if source.meter is not None and source.path is not None:
@@ -368,6 +375,97 @@ def cached_meter_data(source: DataSource) -> MeterData:
     """:func:`load_meter_data`, remembered per source (and file modification time) within a process."""
     stamp = os.stat(source.path).st_mtime_ns if source.path is not None else None
     return _cached_meter_data(source, stamp)
+
+
+# --------------------------------------------------------------------------------------------
+# Price and PV histories (for calibration): one series, repaired, hourly
+# --------------------------------------------------------------------------------------------
+def _one_series(source: DataSource, units, what: str, to_values) -> History:
+    """The readings of a one-series source repaired on a regular UTC index (``to_values(values, units,
+    interval)`` converts them); several meter ids without ``meter`` are an error naming the ids."""
+    raw = read_raw(source, units)
+    ids = sorted(raw["meter_id"].unique())
+    if len(ids) > 1:
+        raise DataSourceError(f"{what} source {source.describe()}: {len(ids)} series in meter_column "
+                              f"{source.meter_column!r} ({ids[:5]}...); choose one with meter")
+    name = f"{source.describe()} ({what})"
+    stamps = parse_timestamps(raw["timestamp"], name)
+    if stamps.tz is None and source.naive_timestamps == "utc":
+        stamps = stamps.tz_localize("UTC")
+    try:
+        interval = source.interval_minutes or infer_interval_minutes(stamps.unique().sort_values(), name)
+    except ValueError as exc:
+        raise DataSourceError(str(exc)) from None
+    units_given = raw["unit"].to_numpy() if "unit" in raw.columns else source.unit
+    values, unit = to_values(raw["value"].to_numpy(), units_given, interval, name)
+    frame = pd.DataFrame({what: values}, index=stamps)
+    try:
+        return repair_interval(frame, {what: unit}, interval_minutes=interval, timezone=source.timezone,
+                               max_interpolation_hours=source.max_interpolation_hours,
+                               spike_sigmas=source.spike_sigmas, source=name)
+    except ValueError as exc:
+        raise DataSourceError(str(exc)) from None
+
+
+def to_eur_per_mwh(values: np.ndarray, units, interval_minutes: float = 60, name: str = "source"):
+    """Prices in EUR/MWh from EUR/MWh or EUR/kWh (``interval_minutes`` unused: a price is per energy)."""
+    units = pd.Series(np.broadcast_to(np.asarray(units, dtype=object), len(values)))
+    factors = units.map(PRICE_UNITS_TO_EUR_PER_MWH)
+    unknown = sorted(set(units[factors.isna()].astype(str)))
+    if unknown:
+        raise DataSourceError(f"{name}: unknown price unit(s) {unknown}; allowed units are {', '.join(PRICE_UNITS)}")
+    return np.asarray(values, dtype=float) * factors.to_numpy(dtype=float), "EUR/MWh"
+
+
+def load_price_history(source: DataSource) -> History:
+    """The day-ahead prices of a source (EUR/MWh, EUR/kWh) as the price model fits them: hourly means on the
+    site's local wall clock, 24 hours a day (the spring hour interpolated, the two autumn hours averaged).
+
+    Real price spikes are kept unless the source sets ``spike_sigmas``; every repair is in the report."""
+    history = _one_series(source, PRICE_UNITS, PRICE_COLUMN, to_eur_per_mwh)
+    hourly = history.frame.resample("h").mean()  # every supported interval divides the hour
+    local = hourly.tz_convert(source.timezone).tz_localize(None)
+    try:
+        return repair_hourly(local, {PRICE_COLUMN: "EUR/MWh"}, timezone=source.timezone,
+                             max_interpolation_hours=source.max_interpolation_hours, source=history.source,
+                             report=history.report)
+    except ValueError as exc:
+        raise DataSourceError(str(exc)) from None
+
+
+def load_pv_history(source: DataSource, kwp: float) -> tuple[pd.Series, RepairReport]:
+    """Measured PV output of a plant of ``kwp`` kWp as the PV model fits it: hourly mean kW per kWp on a UTC
+    index (energy conserved), and the repair report."""
+    if not (isinstance(kwp, (int, float)) and np.isfinite(kwp) and kwp > 0):
+        raise DataSourceError(f"pv.kwp = {kwp!r}: give the installed PV power of the measured plant in kWp (> 0)")
+
+    def per_kwp(values, units, interval, name):
+        return to_power_kw(values, units, interval, name) / float(kwp), "kW/kWp"
+
+    history = _one_series(source, UNITS, PV_COLUMN, per_kwp)
+    hourly = history.frame[PV_COLUMN].resample("h").mean()
+    return hourly.dropna(), history.report
+
+
+@lru_cache(maxsize=4)
+def _cached_hourly_prices(source: DataSource, stamp) -> pd.Series:
+    history = _one_series(source, PRICE_UNITS, PRICE_COLUMN, to_eur_per_mwh)
+    return history.frame[PRICE_COLUMN].resample("h").mean()
+
+
+def day_ahead_prices_for_day(source: DataSource, day, n_hours: int) -> np.ndarray:
+    """The day-ahead prices (EUR/MWh) of the ``n_hours`` real hours from local midnight of ``day`` (23, 24 or
+    25 on a whole local day), read from a price history source (hourly means when it is finer)."""
+    stamp = os.stat(source.path).st_mtime_ns if source.path is not None else None
+    prices = _cached_hourly_prices(source, stamp)
+    starts = period_starts_utc(day, source.timezone, 60.0, n_hours)
+    values = prices.reindex(starts)
+    if values.isna().any():
+        first = values.index[values.isna()][0].tz_convert(source.timezone)
+        raise DataSourceError(f"{source.describe()}: no price for {first.isoformat()} (and {int(values.isna().sum()) - 1} "
+                              f"more of the {n_hours} hours of {pd.Timestamp(day).date()}); choose a day inside the "
+                              "price history or give scenarios.day_ahead_prices_eur_per_mwh")
+    return values.to_numpy(dtype=float)
 
 
 # --------------------------------------------------------------------------------------------

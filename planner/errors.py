@@ -32,3 +32,12 @@ class InfeasibleCaseError(NoCertifiedAnswerError):
         self.problems = list(problems)
         head = f"infeasible case{f' {source}' if source else ''}: {len(self.problems)} problem(s)"
         super().__init__(head + "\n  - " + "\n  - ".join(self.problems))
+
+
+class WallClockLimit(BaseException):
+    """The command's ``--time-limit`` passed (the hard stop at 110 % of it) before the work under way could
+    finish: raised between solver calls, a BaseException so that no library's ``except Exception``
+    swallows it. A job that already holds an answer (the main job's finished stages) reports that answer
+    with a warning; otherwise it is no certified answer (exit code 3)."""
+
+    exit_code = EXIT_NO_ANSWER

@@ -72,11 +72,26 @@ def derive_load_shapes(shared_data) -> pd.DataFrame:
 
 
 @lru_cache(maxsize=1)
+@lru_cache(maxsize=4)
+def _read_shapes(path: Path, mtime_ns: int) -> pd.DataFrame:
+    return pd.read_csv(path)
+
+
 def shape_table() -> pd.DataFrame:
     """The committed base-load shapes: profile, day_type, quarter, factor (mean one over the year)."""
     if not SHAPES_FILE.exists():
         return pd.DataFrame(columns=["profile", "day_type", "quarter", "factor"])
-    return pd.read_csv(SHAPES_FILE)
+    return _read_shapes(SHAPES_FILE, SHAPES_FILE.stat().st_mtime_ns).copy()
+
+
+@lru_cache(maxsize=4)
+def _quarter_factors(path: Path, mtime_ns: int) -> dict:
+    """{(profile, day_type): 96 quarter-hour factors} read once per file version."""
+    table = _read_shapes(path, mtime_ns)
+    out = {}
+    for (profile, dtype), sub in table.groupby(["profile", "day_type"]):
+        out[(profile, dtype)] = sub.set_index("quarter")["factor"].reindex(range(96)).to_numpy(dtype=float)
+    return out
 
 
 def available_profiles() -> list[str]:
@@ -87,22 +102,27 @@ def shape(profile: str, day, period_minutes: float, n_periods: int) -> np.ndarra
     """Mean-one factors for ``n_periods`` periods from midnight of ``day`` (days repeat by type)."""
     if profile == "flat":
         return np.ones(n_periods)
-    table = shape_table()
-    if profile not in set(table["profile"]):
+    factors = (_quarter_factors(SHAPES_FILE, SHAPES_FILE.stat().st_mtime_ns) if SHAPES_FILE.exists() else {})
+    if profile not in {key[0] for key in factors}:
         raise KeyError(f"unknown base-load profile {profile!r}; available: {available_profiles() + ['flat']}")
     start = pd.Timestamp(day).normalize()
     out = np.empty(n_periods)
     quarters_per_period = period_minutes / 15.0
+    day_types: dict = {}
     for t in range(n_periods):
         t0 = start + pd.Timedelta(minutes=period_minutes * t)
-        dtype = day_type(t0.normalize())
-        sub = table[(table.profile == profile) & (table.day_type == dtype)].set_index("quarter")["factor"]
+        date = t0.normalize()
+        if date not in day_types:
+            day_types[date] = day_type(date)
+        quarter = factors.get((profile, day_types[date]))
+        if quarter is None:
+            quarter = np.full(96, np.nan)
         q0 = t0.hour * 4 + t0.minute // 15
         if quarters_per_period >= 1:
             qs = [(q0 + k) % 96 for k in range(int(round(quarters_per_period)))]
-            out[t] = sub.reindex(qs).mean()
+            out[t] = np.nanmean(quarter[qs]) if np.isfinite(quarter[qs]).any() else np.nan
         else:  # periods shorter than 15 minutes repeat the quarter's value
-            out[t] = sub.loc[q0]
+            out[t] = quarter[q0]
     return out
 
 

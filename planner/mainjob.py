@@ -7,6 +7,7 @@ battery policy (SDDP bounds, policy comparison), sizing with ageing, decompositi
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 
@@ -15,13 +16,14 @@ import numpy as np
 import pandas as pd
 
 from planner.data_sources import metered_load_notes
-from planner.load_profiles import describe_base_load
 from planner.dayahead.methods import METHODS
 from planner.dayahead.plan import plan
 from planner.dayahead.plots import PLAN_FIGURES
 from planner.dayahead.study import study
 from planner.decomposition import deterministic_day, plot_bounds, run_decomposition
+from planner.errors import WallClockLimit
 from planner.policy.compare import run_policy
+from planner.progress import catch_hard_stop, held_answer, hold_answer, seconds_left, wall_clock_limit
 from planner.policy.fixed_schedule import FixedSchedule
 from planner.report import Report
 from planner.report.figures import plot_fan
@@ -30,6 +32,11 @@ from planner.sizing import run_sizing
 from planner.store import Store
 from planner.sizing.results import plot_npv_breakdown, plot_sensitivity, plot_sizes, plot_soh
 from scenarios.reduction import fast_forward_selection
+
+
+MIN_STAGE_S = 3.0  # a stage after the plan is skipped when less than this is left of --time-limit
+STAGE_SHARES = {"day-ahead plan": 0.25, "battery policy": 0.15, "sizing": 0.25, "decomposition": 0.15}
+"""Shares of the main job's --time-limit (the rest: scenarios, report, and what a stage left unused)."""
 
 
 def _site_variables(case, prefix):
@@ -99,6 +106,7 @@ def plan_stage(case, report: Report, n_scenarios: int = 20, method: str = "ef", 
     result = plan(case, n_scenarios=n_scenarios, method=method, n_ranks=n_ranks, random_state=random_state,
                   output_dir=report.output_dir / "plan", progress=True, rel_gap=rel_gap, measures=measures,
                   time_limit=time_limit, measures_time_limit=measures_time_limit)
+    hold_answer("the day-ahead plan", result, report.output_dir / "plan")
     section.paragraphs.append(
         f"{result.n_scenarios} scenarios, solved by {result.method} in {result.time_s:.1f} s: "
         f"lower bound {result.lower_bound:,.2f} EUR, upper bound {result.upper_bound:,.2f} EUR, "
@@ -128,11 +136,12 @@ def plan_stage(case, report: Report, n_scenarios: int = 20, method: str = "ef", 
 
 
 def study_stage(case, report: Report, sizes=(10, 20, 50), seeds=(0, 1, 2), reference_size: int = 200,
-                time_limit: float | None = 120.0, quick: bool = False):
+                time_limit: float | None = 120.0, quick: bool = False, measures: bool = True):
     """Scenario-tree study: in- and out-of-sample cost, decision shifts, VSS and EVPI by size."""
     section = report.section("Scenario-tree study (in-sample and out-of-sample stability)")
     results, summary = study(case, sizes=list(sizes), seeds=list(seeds), reference_size=reference_size,
-                             time_limit=time_limit, output_dir=report.output_dir / "study", progress=True)
+                             time_limit=time_limit, measures=measures, output_dir=report.output_dir / "study",
+                             progress=True)
     section.paragraphs.append(
         f"Sizes {list(sizes)} with seeds {list(seeds)}; out-of-sample cost: the first stage of each solve "
         f"evaluated on an independent sample of {reference_size} scenarios (Kaut and Wallace)."
@@ -153,6 +162,7 @@ def policy_stage(case, report: Report, iterations: int = 100, simulations: int =
     result = run_policy(case, iterations=iterations, simulations=simulations, random_state=random_state,
                         n_ranks=n_ranks, output_dir=report.output_dir / "policy", progress=True, schedule=schedule,
                         time_limit=time_limit)
+    hold_answer("the battery policy (SDDP)", result, report.output_dir / "policy")
     lo, hi = result.upper_bound_ci
     section.paragraphs.append(
         f"State: state of charge of every battery and the running import peak; a Markov lattice of "
@@ -164,17 +174,63 @@ def policy_stage(case, report: Report, iterations: int = 100, simulations: int =
     )
     for note in result.notes:
         section.paragraphs.append(f"Note: {note}")
-    report.add_table(section, "Policies on the same out-of-sample paths (operating cost, EUR)",
-                     result.comparison.set_index("policy").round(2), "policy_comparison")
+    section.paragraphs.append(NET_RECOURSE_TEXT)
+    report.add_table(section, "Policies on the same out-of-sample paths (EUR per day)",
+                     policy_table(result.comparison), "policy_comparison")
     if result.real_days is not None:
-        report.add_table(section, "Policies on real 2019 and 2022 price days", result.real_days.round(2),
-                         "policy_real_days")
+        report.add_table(section, "Policies on real 2019 and 2022 price days (EUR per day)",
+                         policy_table(result.real_days), "policy_real_days")
+        for caveat in real_day_caveats(result.real_days):
+            section.paragraphs.append(f"Caveat: {caveat}.")
     captions = {"bound_convergence": "Lower bound by iteration and the simulated upper bound",
                 "soc_spaghetti": "State of charge along simulated paths",
                 "policy_comparison": "Cost of each policy on the same paths"}
     for key, path in result.figures.items():
         section.figures.append((captions.get(key, key), path))
     return result
+
+
+NET_RECOURSE_TEXT = (
+    "Net recourse cost: what the day costs after the day-ahead purchase is fixed: intraday top-ups, generator "
+    "fuel and overrun charges minus the revenue of energy resold at p2; negative when resale earns more than "
+    "those costs. Total: net recourse cost + the day-ahead purchase + the prorated demand charge f1 * P. "
+    "Paired difference: the policy's cost minus the fixed schedule's on the same paths, with its 95 % half-width.")
+
+POLICY_COLUMNS = {"policy": "policy", "paths": "paths", "n": "days", "mean_cost_eur": "net_recourse_cost",
+                  "ci_low_eur": "ci_low", "ci_high_eur": "ci_high", "mean_total_eur": "total_cost",
+                  "mean_peak_kw": "mean_peak_kw", "mean_overrun_eur": "overrun",
+                  "vs_fixed_schedule_eur": "vs_fixed_schedule", "vs_fixed_schedule_ci_half_eur": "half_width_95"}
+
+
+def policy_table(comparison: pd.DataFrame) -> pd.DataFrame:
+    """The policy comparison in the report: named for what the numbers are (the operating cost is net of
+    resale revenue), the columns a reader needs (the CSV keeps them all), indexed by paths and policy."""
+    table = comparison[[c for c in POLICY_COLUMNS if c in comparison]].rename(columns=POLICY_COLUMNS).round(2)
+    index = [c for c in ("paths", "policy") if c in table]
+    if "paths" in table and table["paths"].nunique() == 1:
+        table, index = table.drop(columns="paths"), ["policy"]
+    return table.set_index(index)
+
+
+def real_day_caveats(real_days: pd.DataFrame, same_eur: float = 0.01) -> list[str]:
+    """What the real-day comparison does not say: net recourse costs below zero (resale revenue above
+    intraday, fuel and overrun costs) and policies whose costs agree to the cent (same decisions)."""
+    caveats = []
+    for label, rows in real_days.groupby("paths", sort=False):
+        cost = rows.set_index("policy")["mean_cost_eur"]
+        if (cost < 0).any():
+            caveats.append(f"on {label} price days the net recourse cost is negative ({cost.min():,.0f} EUR per day "
+                           "at the least): reselling at those prices earns more than intraday top-ups, generator "
+                           "fuel and overruns cost; the total cost of the day stays positive "
+                           f"({rows['mean_total_eur'].min():,.0f} EUR or more)")
+        if {"SDDP", "look-ahead (expected values)"} <= set(cost.index) and abs(
+                cost["SDDP"] - cost["look-ahead (expected values)"]) < same_eur:
+            caveats.append(f"on {label} price days SDDP and the look-ahead cost the same to the cent: they take the "
+                           "same decisions there, because those prices lie far outside the price lattice both "
+                           "policies were fitted on (calibrated up to 2021), so both reach the same extreme decisions "
+                           "(on the test case: empty the battery in the first hour, refill it for the end-of-day "
+                           "target). These rows test robustness to a price shock, not which policy is better")
+    return caveats
 
 
 def sizing_stage(case, report: Report, years: int | None = None, days: int = 4, n_scenarios: int = 2,
@@ -188,6 +244,7 @@ def sizing_stage(case, report: Report, years: int | None = None, days: int = 4, 
     result = run_sizing(case, years=years, days=days, n_scenarios=n_scenarios, method=method, random_state=seed,
                         progress=True, output_dir=report.output_dir / "sizing", years_per_block=years_per_block,
                         time_limit=time_limit, sensitivity=sensitivity, mip_rel_gap=gap)
+    hold_answer("the sizing", result, report.output_dir / "sizing")
     section.paragraphs.append(
         f"{result.info.get('n_scenarios')} price-and-weather scenarios, {result.info.get('n_typical_days')} "
         f"representative days, {years or case.economics.horizon_years} years in blocks of {years_per_block}: "
@@ -195,8 +252,7 @@ def sizing_stage(case, report: Report, years: int | None = None, days: int = 4, 
         f"{result.lower_bound_eur / 1e6:,.3f} MEUR, gap {100 * result.gap:.2f} %; LCOE "
         f"{result.lcoe_eur_per_mwh:.1f} EUR/MWh; subscribed power {result.subscribed_power_kw:,.0f} kW."
     )
-    section.paragraphs.append("Base load in sizing: " + "; ".join(
-        f"{s.name}: {describe_base_load(s.base_load)}" for s in case.sites) + ".")
+    section.paragraphs.append(f"Demand in sizing: {result.info.get('load')}.")
     report.add_table(section, "Sizes per site", result.sizes.round(1), "sizing_sizes")
     report.add_table(section, "NPV breakdown (EUR; costs > 0, revenues < 0)",
                      result.npv_breakdown.round(0).to_frame("eur"), "sizing_npv")
@@ -229,6 +285,7 @@ def decomposition_stage(case, report: Report, method: str = "price", n_scenarios
     section = report.section(f"Decomposition across sites ({method})")
     result = run_decomposition(case, method=method, scenarios=scen, n_ranks=n_ranks, max_iterations=max_iterations,
                                time_limit=time_limit, site_time_limit=site_time_limit, progress=True)
+    hold_answer("the decomposition", result)
     section.paragraphs.append(
         f"{'Deterministic day' if scen.n_scenarios == 1 else f'{scen.n_scenarios} scenarios'}, "
         f"{len(case.sites)} sites, {result.iterations} iterations in {result.time_s:.1f} s: lower bound "
@@ -265,37 +322,75 @@ def run_main_job(case, output_dir: Path, quick: bool = False, time_limit: float 
             "battery_kwh": mg.battery.energy_kwh if mg.battery else 0.0,
         })
     report.add_table(overview, "Sites", pd.DataFrame(rows).set_index("site"), "sites")
-    timings = {}
+    timings, skipped = {}, []
 
-    def timed(name, fn, *args, **kwargs):
-        t0 = time.perf_counter()
-        out = fn(*args, **kwargs)
+    def timed(name, fn, *args, budget_s=None, **kwargs):
+        """Run one stage within its share of the time limit; the stages after the plan are skipped (with a
+        caveat) when too little is left, and a stage the hard stop interrupts keeps the stages before it."""
+        left = seconds_left()
+        if name != "day-ahead plan" and left is not None and left < MIN_STAGE_S:
+            skipped.append(f"{name} skipped: {max(left, 0.0):.0f} s of --time-limit were left")
+            print(f"warning: {skipped[-1]}", file=sys.stderr)
+            return None
+        t0, n_sections = time.perf_counter(), len(report.sections)
+        try:
+            with wall_clock_limit(budget_s if time_limit is not None else None):
+                out = fn(*args, **kwargs)
+        except WallClockLimit:
+            held = held_answer()
+            if held is None:
+                raise  # no answer yet: no certified answer
+            catch_hard_stop()  # the report of what is held is written without a further stop
+            if name == "day-ahead plan":  # solved, stopped while its figures were drawn: keep the answer
+                skipped.append("the day-ahead plan's figures are incomplete (hard stop of --time-limit)")
+                print(f"warning: {skipped[-1]}", file=sys.stderr)
+                return held[1]
+            del report.sections[n_sections:]  # the interrupted stage's half-written section
+            skipped.append(f"{name} stopped by the hard stop of --time-limit; its section is missing")
+            print(f"warning: {skipped[-1]}", file=sys.stderr)
+            return None
         timings[name] = time.perf_counter() - t0
         return out
 
-    seed = case.scenarios.seed
-    timed("scenarios", scenarios_stage, case, report, n_scenarios=50 if quick else 500, seed=seed)
-    # The recourse production schedule makes every scenario a MIP; sizes here keep the job to a few
-    # minutes (the plan command takes larger sizes and longer limits).
-    # VSS and EVPI need one MIP per scenario on top (EV, EEV, wait-and-see): `planner plan` computes
-    # them; the main job reports the plan's bounds only, to stay within a few minutes.
-    plan_result = timed("day-ahead plan", plan_stage, case, report, n_scenarios=2 if quick else 5,
-                        random_state=seed, measures=False, quick=quick,
-                        time_limit=(20 if quick else 60) if time_limit is None else min(20 if quick else 60, time_limit))
-    store = Store.in_folder(output_dir)  # the embedded results database: planner.sqlite (docs/store_schema.md)
-    run_id = store.start_run("run", case)
-    store.write_plan(case, plan_result, run_id)
-    store.finish_run(run_id)
-    policy_result = timed("battery policy", policy_stage, case, report, iterations=20 if quick else 500,
-          simulations=20 if quick else 100, random_state=seed, plan_result=plan_result, quick=quick)
-    # sizing over the full horizon is the heaviest stage: a small configuration with a time limit
-    # (its bounds and gap are reported); `planner size` runs larger ones
-    sizing_result = timed("sizing", sizing_stage, case, report, years=4 if quick else None, days=2 if quick else 3,
-          n_scenarios=2, years_per_block=2 if quick else 10, time_limit=30 if quick else 100)
-    decomposition_result = timed("decomposition", decomposition_stage, case, report, method="price",
-          max_iterations=2 if quick else 6, time_limit=40 if quick else 90, site_time_limit=3 if quick else 5)
+    def share(name, default_s):
+        """A stage's seconds: its default, within its share of --time-limit and what is left of it."""
+        if time_limit is None:
+            return default_s
+        left = seconds_left()
+        return max(1.0, min(default_s, STAGE_SHARES[name] * time_limit, default_s if left is None else left))
+
+    with wall_clock_limit(time_limit):
+        seed = case.scenarios.seed
+        timed("scenarios", scenarios_stage, case, report, n_scenarios=50 if quick else 500, seed=seed)
+        # The recourse production schedule makes every scenario a MIP; sizes here keep the job to a few
+        # minutes (the plan command takes larger sizes and longer limits).
+        # VSS and EVPI need one MIP per scenario on top (EV, EEV, wait-and-see): `planner plan` computes
+        # them; the main job reports the plan's bounds only, to stay within a few minutes.
+        plan_s = share("day-ahead plan", 20 if quick else 60)
+        plan_result = timed("day-ahead plan", plan_stage, case, report, n_scenarios=2 if quick else 5,
+                            random_state=seed, measures=False, quick=quick, time_limit=plan_s)
+        store = Store.in_folder(output_dir)  # the embedded results database: planner.sqlite (docs/store_schema.md)
+        run_id = store.start_run("run", case)
+        store.write_plan(case, plan_result, run_id)
+        store.finish_run(run_id)
+        policy_s = share("battery policy", 60 if quick else 600)
+        policy_result = timed("battery policy", policy_stage, case, report, iterations=20 if quick else 500,
+                              simulations=20 if quick else 100, random_state=seed, plan_result=plan_result, quick=quick,
+                              time_limit=None if time_limit is None else 0.5 * policy_s, budget_s=policy_s)
+        # sizing over the full horizon is the heaviest stage: a small configuration with a time limit
+        # (its bounds and gap are reported); `planner size` runs larger ones
+        sizing_s = share("sizing", 30 if quick else 100)
+        sizing_result = timed("sizing", sizing_stage, case, report, years=4 if quick else None, days=2 if quick else 3,
+                              n_scenarios=2, years_per_block=2 if quick else 10,
+                              time_limit=sizing_s if time_limit is None else 0.6 * sizing_s, budget_s=sizing_s)
+        decomposition_s = share("decomposition", 40 if quick else 90)
+        decomposition_result = timed("decomposition", decomposition_stage, case, report, method="price",
+                                     max_iterations=2 if quick else 6,
+                                     time_limit=decomposition_s if time_limit is None else 0.8 * decomposition_s,
+                                     site_time_limit=min(3 if quick else 5, 0.2 * decomposition_s),
+                                     budget_s=decomposition_s)
     executive_summary(report, case, plan_result=plan_result, policy_result=policy_result,
-                      sizing_result=sizing_result, decomposition_result=decomposition_result)
+                      sizing_result=sizing_result, decomposition_result=decomposition_result, notes=skipped)
     summary = report.section("Run times")
     report.add_table(summary, "Seconds per stage", pd.Series(timings, name="seconds").round(1).to_frame(), "timings")
     return report.write()
@@ -392,7 +487,7 @@ def installation_lines(sizes: pd.DataFrame) -> list[str]:
 
 
 def executive_summary(report: Report, case, plan_result=None, policy_result=None, sizing_result=None,
-                      decomposition_result=None, rel_gap_target: float = 0.01):
+                      decomposition_result=None, rel_gap_target: float = 0.01, notes=()):
     """The report's first section: what to buy per hour, what to install, the expected cost with its
     certified interval, and the caveats that apply (gaps above target, measures not computed)."""
     section = report.section("Summary")
@@ -427,11 +522,14 @@ def executive_summary(report: Report, case, plan_result=None, policy_result=None
         if sizing_result.gap > rel_gap_target:
             caveats.append(f"the sizing stopped at a {100 * sizing_result.gap:.2g} % gap: other sizes may be cheaper "
                            "by up to that share")
+    if policy_result is not None and policy_result.real_days is not None:
+        caveats.extend(real_day_caveats(policy_result.real_days))
     if policy_result is not None and policy_result.gap > rel_gap_target:
         caveats.append(f"the battery policy (SDDP) stopped at a {100 * policy_result.gap:.2g} % gap between its lower "
                        "bound and its simulated cost")
     if decomposition_result is not None and decomposition_result.gap > rel_gap_target:
         caveats.append(f"the decomposition across sites stopped at a {100 * decomposition_result.gap:.2g} % gap")
+    caveats.extend(notes)  # stages skipped or stopped by the time limit
     section.paragraphs.append("Caveats: " + ("; ".join(caveats) if caveats else "none beyond the model's "
                                                                                   "assumptions") + ".")
     return section

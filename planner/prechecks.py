@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -43,7 +44,9 @@ def input_problems(case) -> list[str]:
     try:
         calibrated_models(case)
     except FileNotFoundError as exc:
-        problems.append(f"{exc} (relative folders resolve against the repository root)")
+        looked = ("" if case.source is None else f"the case file's folder {Path(case.source).resolve().parent}, ")
+        problems.append(f"{exc} (a relative folder is looked for in {looked}the current directory {Path.cwd()} "
+                        "and the repository root)")
     for i, site in enumerate(case.sites):
         pv = site.microgrid.pv
         if pv is not None and pv.module:
@@ -160,7 +163,7 @@ def presolve_problems(case) -> list[str]:
 def presolve_warnings(case) -> list[str]:
     """Allowed, but probably not what the author meant."""
     c = case.contract
-    warnings = []
+    warnings = list(getattr(case, "notes", ()))  # how relative paths were resolved, when not beside the case
     if c.overrun_threshold * c.overrun_charge_eur_per_kw <= c.demand_charge_eur_per_kw_month:
         warnings.append(
             f"contract.overrun_charge_eur_per_kw = {c.overrun_charge_eur_per_kw:g} EUR/kW: overrun_threshold * f3 = "

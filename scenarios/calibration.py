@@ -11,6 +11,7 @@ import pandas as pd
 
 from .base import check_positive_int
 from .forecast_error import ForecastErrorModel
+from .price import DayAheadPriceModel
 from .pv import FRANCE_PV_SITE, PVModel
 from .wind import WindModel
 
@@ -157,6 +158,25 @@ def fit_france_models(data_dir, fit_year: int = 2015) -> dict:
                                                "capacity_kw": models["wind"].nominal_power_kw})):
         corrected = rolling_bias_corrected(forecast[key], actual[col].reindex(forecast.index))
         models[f"{key}_forecast_error"] = ForecastErrorModel(**kwargs).fit(corrected, actual[col])
+    return models
+
+
+def fit_history_models(price=None, pv=None, *, price_fit: tuple = (None, None), pv_site: dict | None = None
+                       ) -> dict:
+    """Models fitted on a user's own history by the same code as the France calibration.
+
+    ``price``: a :class:`scenarios.history.History` with ``price_eur_per_mwh`` on the local wall clock
+    (24 hours a day), fitted in the window ``price_fit`` (dates, inclusive; None: all) without the
+    national load/solar/wind forecasts the ENTSO-E file carries; ``pv``: hourly measured output in kW
+    per kWp (UTC index) of the system ``pv_site`` (latitude, longitude, tilt_deg, azimuth_deg,
+    altitude_m). Returns ``{"price": DayAheadPriceModel, "pv": PVModel}`` for those given.
+    """
+    models = {}
+    if price is not None:
+        models["price"] = DayAheadPriceModel(fit_start=price_fit[0], fit_end=price_fit[1],
+                                             use_forecasts=False).fit(price)
+    if pv is not None:
+        models["pv"] = PVModel(**(pv_site or FRANCE_PV_SITE)).fit(pv)
     return models
 
 

@@ -50,6 +50,7 @@ __all__ = [
     "LearFit",
     "fit_lear",
     "DayAheadPriceForecaster",
+    "level_state_paths",
 ]
 
 P0 = "p0_eur_per_mwh"
@@ -550,3 +551,93 @@ class DayAheadPriceForecaster(ScenarioModel):
         return ScenarioSet(sim.reshape(n, n_days * 24, 1), np.full(n, 1.0 / n), (P0,), start=self.day_,
                            metadata={"model": "DayAheadPriceForecaster", "day": str(self.day_.date()),
                                      "n_days": n_days, "timezone": "Europe/Paris", "wall_clock_24h": True})
+
+    def sample_level_paths(self, n: int, n_days: int, history, *, window_days: int = 364,
+                           same_weekday: bool = True, random_state=None) -> ScenarioSet:
+        """``n`` paths of ``n_days`` days: day 1 from :meth:`sample`, later days from the price-level
+        state of :func:`level_state_paths` (prices of the fitted day and later are never read)."""
+        self._check_fitted()
+        rng = as_generator(random_state)
+        first = self.sample(n, random_state=rng).values[:, :, 0]
+        prices = daily_matrix(_as_frame(history), self.price_column)
+        return level_state_paths(first, prices, self.day_, n_days, window_days=window_days,
+                                 scale_window_days=self.scale_window_days, same_weekday=same_weekday,
+                                 random_state=rng)
+
+
+# -- multi-day paths with a price-level state -------------------------------------------------------------
+def _scale_of(P: np.ndarray, t: int, window: int) -> tuple[float, float]:
+    """Median and MAD x 1.4826 of the finite hourly prices of the ``window`` days before row t."""
+    block = P[max(0, t - window):t].reshape(-1)
+    block = block[np.isfinite(block)]
+    if block.size < 24:
+        return np.nan, np.nan
+    m = float(np.median(block))
+    s = MAD_TO_SD * float(np.median(np.abs(block - m)))
+    return m, max(s, 1e-3 * max(1.0, abs(m)), 1e-6)
+
+
+def level_state_paths(first_day, prices: pd.DataFrame, day, n_days: int, *, window_days: int = 364,
+                      scale_window_days: int = 28, same_weekday: bool = True, random_state=None) -> ScenarioSet:
+    """Hourly price paths over ``n_days`` days from ``day``, whose daily level is a state that widens
+    with lead time.
+
+    first_day : (n, 24) scenarios of ``day``'s prices (EUR/MWh), e.g. ``DayAheadPriceForecaster.sample``.
+    prices : days x 24 matrix of past day-ahead prices (:func:`daily_matrix`); only days before ``day``
+        are read.
+
+    Space: T(x) = asinh((x - m) / s), m and s the median and MAD x 1.4826 of the hourly prices of the
+    ``scale_window_days`` days before the origin (each past origin uses its own m and s, so a crisis
+    level needs no cap). A day's level is the mean of T over its 24 hours, its shape T - level.
+    Past origins o are the days of the ``window_days`` before ``day`` (the same weekday as ``day`` if
+    ``same_weekday``) whose ``n_days`` days all lie before ``day``. Path j draws one origin o_j: its day
+    1 is ``first_day[j]``; its day k >= 2 has level L_j + (l_o(k) - l_o(1)) and the shape of the o's day
+    k, where L_j is the level of ``first_day[j]`` and l_o(k) the realised level of day o + k - 1. The
+    level state therefore moves by the realised multi-day level changes of the past (a block bootstrap
+    of whole trajectories, which keeps their weekly pattern and persistence), so the spread of the daily
+    level grows with lead time as the data's did.
+    """
+    first = np.asarray(first_day, dtype=float)
+    if first.ndim != 2 or first.shape[1] != 24 or not np.all(np.isfinite(first)):
+        raise ValueError(f"first_day must be a finite (n, 24) array of prices (EUR/MWh); got shape {first.shape}")
+    n_days = check_positive_int("n_days", n_days)
+    window_days = check_positive_int("window_days", window_days)
+    scale_window_days = check_positive_int("scale_window_days", scale_window_days)
+    day = pd.Timestamp(day).normalize()
+    days = pd.DatetimeIndex(prices.index)
+    P = prices.to_numpy(dtype=float)[days < day]
+    days = days[days < day]
+    t0 = len(days)
+    if t0 == 0 or days[-1] != day - pd.Timedelta(days=1):
+        raise ValueError(f"prices must hold the days up to {(day - pd.Timedelta(days=1)).date()} (the day before "
+                         f"{day.date()}), as consecutive calendar days")
+    n = len(first)
+    m, s = _scale_of(P, t0, scale_window_days)
+    if not np.isfinite(m):
+        raise ValueError(f"prices need at least one complete day in the {scale_window_days} days before {day.date()}")
+    Tf = np.arcsinh((first - m) / s)
+    sim = np.empty((n, n_days, 24))
+    sim[:, 0] = first
+    if n_days > 1:
+        origins = [o for o in range(max(scale_window_days, t0 - window_days), t0 - n_days + 1)
+                   if (not same_weekday or days[o].dayofweek == day.dayofweek)
+                   and np.isfinite(P[o:o + n_days]).all()]
+        if len(origins) < 5:
+            raise ValueError(f"only {len(origins)} complete past trajectories of {n_days} days in the "
+                             f"{window_days} days before {day.date()} (window_days); need 5: pass more "
+                             "history or a larger window_days")
+        levels, shapes = [], []
+        for o in origins:
+            mo, so = _scale_of(P, o, scale_window_days)
+            T = np.arcsinh((P[o:o + n_days] - mo) / so)
+            lv = T.mean(axis=1)
+            levels.append(lv - lv[0])
+            shapes.append(T - lv[:, None])
+        levels, shapes = np.array(levels), np.array(shapes)
+        rng = as_generator(random_state)
+        pick = rng.integers(0, len(origins), size=n)
+        state = Tf.mean(axis=1)[:, None] + levels[pick]
+        sim[:, 1:] = m + s * np.sinh(state[:, 1:, None] + shapes[pick, 1:])
+    return ScenarioSet(sim.reshape(n, n_days * 24, 1), np.full(n, 1.0 / n), (P0,), start=day,
+                       metadata={"model": "level_state_paths", "day": str(day.date()), "n_days": n_days,
+                                 "timezone": "Europe/Paris", "wall_clock_24h": True})

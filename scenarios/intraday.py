@@ -18,12 +18,22 @@ day-ahead price by some 5-15 % of its level on average, with occasional large de
 receives the bid side and pays exchange/clearing or aggregator fees. The defaults (premium 10 % +/-
 8 %, at least 2 EUR/MWh; discount 10 % +/- 8 %; fee 1 EUR/MWh; hourly correlation 0.7) encode that
 order of magnitude; they are not fitted to data.
+
+:meth:`IntradayResaleModel.from_load_errors` calibrates the premium and discount laws on what the
+data holds instead of intraday prices: the day-ahead load forecast and the actual load. The intraday
+deviation implied by a load forecast error is |b_d (actual - forecast)|, b_d the local merit-order
+slope (EUR/MWh per MW: least-squares slope of the day-ahead price on the day-ahead load forecast over
+the ``slope_window_days`` days before d, data up to d-1). Its ratio to |p0| gives the lognormal
+(fitted on its 5 %, 50 % and 95 % quantiles); the lag-one correlation of its logarithm gives
+``hourly_correlation``. This is a proxy: it ignores renewable forecast errors, outages and the bid-ask
+spread, and no intraday price series exists here to check it (see docs/forecasts.md).
 """
 
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import ndtr
+import pandas as pd
+from scipy.special import ndtr, ndtri
 
 from .base import ScenarioModel
 from .scenario_set import ScenarioSet
@@ -87,6 +97,37 @@ class IntradayResaleModel(ScenarioModel):
             raise ValueError("premium_discount_correlation must be in [-1, 1]; "
                              f"got {self.premium_discount_correlation}")
 
+    @classmethod
+    def from_load_errors(cls, frame: pd.DataFrame, start, end, slope_window_days: int = 28,
+                         **overrides) -> "IntradayResaleModel":
+        """The model whose premium and discount ratios follow the load-error proxy of the days
+        ``start``..``end`` (see the module docstring); other parameters from ``overrides`` or defaults."""
+        ratios = load_error_premium_ratios(frame, start, end, slope_window_days)
+        r = ratios.to_numpy()
+        # lognormal fitted on the 5 %, 50 % and 95 % quantiles (robust to the huge ratios of hours
+        # with p0 near 0): mu = log median, sigma = log(q95 / q05) / (2 x 1.645)
+        q05, q50, q95 = np.quantile(np.maximum(r, 1e-6), [0.05, 0.5, 0.95])
+        mu, sigma = np.log(q50), np.log(q95 / q05) / (2 * ndtri(0.95))
+        mean = float(np.exp(mu + sigma ** 2 / 2))
+        std = float(mean * np.sqrt(np.expm1(sigma ** 2)))
+        logs = np.log(np.maximum(r, 1e-4))
+        consecutive = np.diff(ratios.index.asi8) == 3600 * 10**9
+        rho = float(np.clip(np.corrcoef(logs[:-1][consecutive], logs[1:][consecutive])[0, 1], 0.0, 0.99))
+        params = {"premium_ratio_mean": mean, "premium_ratio_std": std, "resale_discount_ratio_mean": mean,
+                  "resale_discount_ratio_std": std, "hourly_correlation": rho}
+        model = cls(**{**params, **overrides})
+        model.check_params()
+        return model
+
+    def ratio_quantiles(self, levels) -> np.ndarray:
+        """Quantiles of the premium ratio (p1 - p0 above the floor, as a fraction of |p0|) at ``levels``."""
+        self.check_params()
+        levels = np.asarray(levels, dtype=float)
+        if np.any(~(levels > 0)) or np.any(~(levels < 1)):
+            raise ValueError(f"levels must lie strictly between 0 and 1; got {levels!r}")
+        mu, s = _lognormal_params(self.premium_ratio_mean, self.premium_ratio_std)
+        return np.exp(mu + s * ndtri(levels))
+
     def fit(self, history=None) -> "IntradayResaleModel":
         """Nothing to learn (no intraday data): validates the parameters, for API symmetry."""
         self.check_params()
@@ -145,3 +186,35 @@ class IntradayResaleModel(ScenarioModel):
         return ScenarioSet(values, p0_scenarios.probabilities, p0_scenarios.variables + (P1, P2),
                            p0_scenarios.names, p0_scenarios.period_hours, p0_scenarios.start,
                            {**p0_scenarios.metadata, "intraday_model": self.params_in_signature_order()})
+
+
+def load_error_premium_ratios(frame: pd.DataFrame, start, end, slope_window_days: int = 28) -> pd.Series:
+    """Hourly |b_d (load_actual_mw - load_forecast_mw)| / max(|p0|, 1 EUR/MWh) over the days ``start``..``end``.
+
+    ``frame``: hourly ``price_eur_per_mwh``, ``load_forecast_mw`` and ``load_actual_mw`` (e.g.
+    ``scenarios.history.load_entsoe_fr().frame``). b_d, EUR/MWh per MW, is the least-squares slope of the
+    price on the load forecast over the ``slope_window_days`` days before d (prices up to d-1 only).
+    """
+    need = ["price_eur_per_mwh", "load_forecast_mw", "load_actual_mw"]
+    missing = [c for c in need if c not in frame.columns]
+    if missing:
+        raise KeyError(f"frame lacks {missing} (EUR/MWh, MW, MW); the ENTSO-E history holds them")
+    if isinstance(slope_window_days, bool) or not isinstance(slope_window_days, (int, np.integer)) \
+            or slope_window_days < 2:
+        raise ValueError(f"slope_window_days must be an integer >= 2 (days); got {slope_window_days!r}")
+    data = frame[need].astype(float).dropna()
+    p, x = data["price_eur_per_mwh"], data["load_forecast_mw"]
+    day = data.index.normalize()
+    sums = pd.DataFrame({"n": 1.0, "x": x, "p": p, "xx": x * x, "xp": x * p}).groupby(day).sum()
+    sums = sums.reindex(pd.date_range(sums.index.min(), sums.index.max(), freq="D")).fillna(0.0)
+    past = sums.rolling(int(slope_window_days), min_periods=2).sum().shift(1)
+    var = past["xx"] - past["x"] ** 2 / past["n"]
+    slope = ((past["xp"] - past["x"] * past["p"] / past["n"]) / var.where(var > 0)).reindex(day).to_numpy()
+    ratio = np.abs(slope * (data["load_actual_mw"] - x).to_numpy()) / np.maximum(np.abs(p.to_numpy()), 1.0)
+    out = pd.Series(ratio, index=data.index)
+    start, end = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize() + pd.Timedelta(hours=23)
+    out = out.loc[start:end].dropna()
+    if len(out) < 24:
+        raise ValueError(f"only {len(out)} hours with price, load forecast, actual load and a past slope "
+                         f"between {start.date()} and {end.date()}; need 24")
+    return out

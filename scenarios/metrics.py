@@ -12,6 +12,7 @@ import numpy as np
 from scipy import sparse, stats
 from scipy.optimize import linprog
 
+from .base import check_positive_int
 from .scenario_set import ScenarioSet
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "variogram_score",
     "rank_histogram",
     "chi_square_flatness",
+    "block_bootstrap_flatness",
     "multivariate_rank_histogram",
     "wasserstein_distance",
     "flatten_scenarios",
@@ -230,6 +232,36 @@ def chi_square_flatness(counts) -> tuple[float, float]:
         raise ValueError("counts must hold at least two non-negative bins with a positive total")
     result = stats.chisquare(c)
     return float(result.statistic), float(result.pvalue)
+
+
+def block_bootstrap_flatness(ranks, n_bins: int, blocks, n_boot: int = 2000,
+                             random_state=0) -> tuple[float, float]:
+    """Flatness test of 0-based ``ranks`` (values 0..n_bins-1) that allows for serial dependence.
+
+    The Pearson statistic T of the observed counts against flat is compared with its null spread
+    estimated by a block bootstrap: whole blocks (``blocks``, one label per rank, e.g. the day) are
+    drawn with replacement, and T* = sum_j (c*_j - c_j)^2 / E_j measures how far resampled counts
+    stray from the observed ones when blocks keep their internal dependence. Returns (T, p) with
+    p = (1 + #{T* >= T}) / (1 + n_boot). With independent ranks the null spread of T* matches the
+    chi-square law with n_bins - 1 degrees of freedom; with positively dependent ranks it is wider.
+    """
+    r = np.asarray(ranks).reshape(-1)
+    b = np.asarray(blocks).reshape(-1)
+    if r.size != b.size or r.size == 0:
+        raise ValueError(f"ranks and blocks must be non-empty and of equal length; got {r.size} and {b.size}")
+    if np.any(r < 0) or np.any(r >= n_bins):
+        raise ValueError(f"ranks must lie in 0..n_bins-1 = {n_bins - 1}")
+    _, block_id = np.unique(b, return_inverse=True)
+    per_block = np.zeros((block_id.max() + 1, n_bins))
+    np.add.at(per_block, (block_id, r.astype(int)), 1.0)
+    counts = per_block.sum(axis=0)
+    expected = counts.sum() / n_bins
+    statistic = float(np.sum((counts - expected) ** 2) / expected)
+    rng = as_generator(random_state)
+    draws = rng.integers(0, len(per_block), size=(check_positive_int("n_boot", n_boot), len(per_block)))
+    boot = np.stack([per_block[d].sum(axis=0) for d in draws])
+    t_star = np.sum((boot - counts) ** 2, axis=1) / expected
+    return statistic, float((1 + np.sum(t_star >= statistic)) / (1 + n_boot))
 
 
 def _prerank(pool: np.ndarray, method: str) -> np.ndarray:

@@ -185,7 +185,7 @@ def test_bad_sources_are_named_in_the_case_error(tmp_path, meter_export):
     with pytest.raises(CaseError) as err:
         metered_case(tmp_path / "absent.csv")
     assert "sites[0].base_load.source.path" in str(err.value) and "no such file" in str(err.value)
-    with pytest.raises(CaseError, match=r"sites\[0\].base_load.source.unit = 'kVA': allowed values are"):
+    with pytest.raises(CaseError, match=r"sites\[0\].base_load.source.unit = 'kVA': allowed units are W, kW"):
         metered_case(meter_export, unit="kVA")
     with pytest.raises(CaseError, match="give exactly one of path .* or url"):
         metered_case(meter_export, url="sqlite:///x.db")
@@ -238,3 +238,54 @@ def test_real_meter_exports_load_without_repairs_and_keep_their_published_energy
     assert data.frame["power_kw"].sum() * 0.25 == pytest.approx(1000.0, rel=1e-6)  # kWh in the year
     year = int(name.split("_")[-2])
     assert data.frame["time_utc"].iloc[0] == pd.Timestamp(f"{year - 1}-12-31 23:00", tz="UTC")  # local midnight
+
+
+@pytest.mark.parametrize("day, timezone, hours", [("2019-03-31", None, 23), ("2019-10-27", None, 25),
+                                                  ("2019-06-12", None, 24), ("2019-03-10", "America/New_York", 23),
+                                                  ("2019-03-31", "America/New_York", 24)])
+def test_a_case_without_horizon_hours_plans_the_local_day(meter_export, day, timezone, hours):
+    """The local day of scenarios.day in the sites' time zone (the metered site's, else Europe/Paris)."""
+    site = {"name": "plant", "latitude": 45.0, "longitude": 5.0, "base_load": {"mean_kw": 800.0}}
+    if timezone is not None:
+        site["base_load"] = {"source": {"path": str(meter_export), "value_column": "energy", "unit": "kWh",
+                                        "timezone": timezone}}
+    case = case_from_dict({"name": "local day", "period_minutes": 15, "scenarios": {"day": day},
+                           "contract": {"subscribed_power_kw": 5000.0}, "sites": [site]})
+    assert case.horizon_hours == hours and case.n_periods == 4 * hours
+    # a horizon given in the case file is kept as given
+    given = case_from_dict({"name": "given", "horizon_hours": 24, "scenarios": {"day": day},
+                            "contract": {"subscribed_power_kw": 5000.0}, "sites": [site]})
+    assert given.horizon_hours == 24
+
+
+@pytest.fixture(scope="module")
+def price_export(tmp_path_factory):
+    """Hourly day-ahead prices (EUR/MWh) on the local wall clock around both 2019 clock changes, as an exchange
+    exports them (spring 02:00 absent, autumn 02:00 twice); each price is 1000 + the UTC hour's index, and
+    one real spike (3000 EUR/MWh) on 27 October 19:00."""
+    utc = pd.concat([pd.Series(pd.date_range(f"{d} 22:00", periods=72, freq="h", tz="UTC"))
+                     for d in ("2019-03-29", "2019-10-25")]).reset_index(drop=True)
+    local = pd.DatetimeIndex(utc).tz_convert("Europe/Paris").tz_localize(None).strftime("%Y-%m-%d %H:%M")
+    frame = pd.DataFrame({"delivery": local, "eur_per_mwh": 1000.0 + np.arange(len(utc))})
+    frame.loc[frame["delivery"] == "2019-10-27 19:00", "eur_per_mwh"] = 3000.0
+    path = tmp_path_factory.mktemp("prices") / "day_ahead.csv"
+    frame.to_csv(path, index=False)
+    return path, frame
+
+
+@pytest.mark.parametrize("day, hours", [("2019-03-31", 23), ("2019-10-27", 25)])
+def test_the_planned_day_prices_come_from_the_price_source(price_export, day, hours):
+    path, frame = price_export
+    case = case_from_dict({"name": "priced", "scenarios": {"day": day, "price_source": {
+        "path": str(path), "timestamp_column": "delivery", "value_column": "eur_per_mwh", "unit": "EUR/MWh"}},
+        "contract": {"subscribed_power_kw": 5000.0},
+        "sites": [{"name": "plant", "latitude": 45.0, "longitude": 5.0, "base_load": {"mean_kw": 800.0}}]})
+    # the export's rows of the local day, in file order (the autumn 02:00 twice), the spike kept
+    expected = frame.loc[frame["delivery"].str.startswith(day), "eur_per_mwh"].to_numpy()
+    assert case.n_periods == hours == len(expected)
+    np.testing.assert_array_equal(case.scenarios.day_ahead_prices_eur_per_mwh, expected)
+    with pytest.raises(CaseError, match=r"scenarios.price_source: .*no price for 2019-06-12T00:00:00\+02:00"):
+        case_from_dict({"name": "outside", "scenarios": {"day": "2019-06-12", "price_source": {
+            "path": str(path), "timestamp_column": "delivery", "value_column": "eur_per_mwh", "unit": "EUR/MWh"}},
+            "contract": {"subscribed_power_kw": 5000.0},
+            "sites": [{"name": "plant", "latitude": 45.0, "longitude": 5.0, "base_load": {"mean_kw": 800.0}}]})

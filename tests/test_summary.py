@@ -1,12 +1,12 @@
 """The report's summary helpers: measures with the range their bounds certify, rounded no finer than
-that range; purchases per hour; what sizing installs."""
+that range; purchases per hour; what sizing installs; the policy comparison's names and caveats."""
 
 from __future__ import annotations
 
 import pandas as pd
 
 from planner.mainjob import (hourly_purchases_table, installation_lines, measure_ranges, measures_table, plain_status,
-                             resolution, rounded)
+                             policy_table, real_day_caveats, resolution, rounded)
 
 
 def test_vss_and_evpi_ranges_follow_from_the_bounds_of_each_solve():
@@ -45,3 +45,29 @@ def test_solver_statuses_are_said_in_words():
     assert plain_status("maxTimeLimit+schedule-heuristic-incumbent+EV-incumbent") == (
         "stopped at the time limit; incumbents kept from the schedule heuristic and the expected-value plan")
     assert plain_status("optimal") == "solved to the gap target"
+
+
+def test_real_day_caveats_explain_negative_net_costs_and_equal_policies():
+    # rows as run_policy wrote them for tests/cases/base.toml (real June 2019 and 2022 days)
+    rows = pd.DataFrame({
+        "paths": ["real 2019"] * 3 + ["real 2022"] * 3,
+        "policy": ["SDDP", "fixed schedule", "look-ahead (expected values)"] * 2,
+        "mean_cost_eur": [785.07, 781.49, 780.82, -1320.21, -1330.97, -1320.21],
+        "mean_total_eur": [2855.97, 2852.39, 2851.72, 7225.31, 7214.55, 7225.31]})
+    caveats = real_day_caveats(rows)
+    assert len(caveats) == 2  # 2019: positive and different; 2022: both caveats
+    assert caveats[0].startswith("on real 2022 price days the net recourse cost is negative (-1,331 EUR")
+    assert "(7,215 EUR or more)" in caveats[0]
+    assert caveats[1].startswith("on real 2022 price days SDDP and the look-ahead cost the same to the cent")
+
+
+def test_the_policy_table_names_the_net_recourse_cost_and_keeps_few_columns():
+    rows = pd.DataFrame({"paths": ["generated"] * 2, "policy": ["SDDP", "fixed schedule"], "n": [10, 10],
+                         "mean_cost_eur": [1.234, 2.0], "ci_low_eur": [1.0, 1.5], "ci_high_eur": [1.5, 2.5],
+                         "mean_total_eur": [10.0, 11.0], "mean_peak_kw": [5.0, 6.0], "max_peak_kw": [7.0, 8.0],
+                         "mean_overrun_eur": [0.0, 0.0], "mean_unserved_kwh": [0.0, 0.0],
+                         "mean_soc_shortfall_kwh": [0.0, 0.0], "vs_fixed_schedule_eur": [-0.77, 0.0],
+                         "vs_fixed_schedule_ci_half_eur": [0.1, 0.0]})
+    table = policy_table(rows)
+    assert list(table.index) == ["SDDP", "fixed schedule"] and table.shape[1] <= 10
+    assert table.loc["SDDP", "net_recourse_cost"] == 1.23 and "mean_cost_eur" not in table

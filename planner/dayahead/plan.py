@@ -12,7 +12,7 @@ from planner.case import Case, load_case
 from planner.dayahead import module
 from planner.dayahead.data import check_scenarios, mean_data
 from planner.dayahead.feasibility import diagnose_infeasible, require_feasible_plan
-from planner.dayahead.methods import METHODS, Incumbent, MethodOutcome, DayAheadProblem
+from planner.dayahead.methods import METHODS, Incumbent, Method, MethodOutcome, DayAheadProblem
 from planner.dayahead.model import day_ahead_frame, dispatch_frame, schedule_frame
 from planner.progress import Progress
 from planner.results import PlanResult
@@ -29,16 +29,22 @@ class NoPlanError(RuntimeError):
     """No feasible plan was found within the time limit."""
 
 
+def method_of(method) -> Method:
+    """The method named ``method`` in ``METHODS``, or ``method`` itself when it is a Method (e.g. a method
+    configured otherwise than the registered one, such as ``ExtensiveForm(warm_start=False)``)."""
+    return method if isinstance(method, Method) else METHODS[method]
+
+
 def prepare(case, n_scenarios=None, method="ef", n_ranks=1, random_state=None, output_dir=None, progress=True, *,
             scenarios=None, schedule_first_stage=False, rel_gap=0.005, time_limit=120.0, max_iterations=50,
             default_rho=None) -> DayAheadProblem:
     """Validate the request (case, method, scenarios) before any solver runs; return the problem."""
     if not isinstance(case, Case):
         case = load_case(case)
-    if method not in METHODS:
+    if not isinstance(method, Method) and method not in METHODS:
         raise ValueError(f"method = {method!r}: use one of " +
                          ", ".join(f"'{name}' ({m.description})" for name, m in METHODS.items()))
-    if schedule_first_stage and not METHODS[method].schedule_first_stage:
+    if schedule_first_stage and not method_of(method).schedule_first_stage:
         raise ValueError(f"method = {method!r} keeps the production schedule as recourse; use 'ef' or 'ph' "
                          "with schedule_first_stage=True")
     require_feasible_plan(case)
@@ -61,7 +67,8 @@ def measures_and_ev_incumbent(problem: DayAheadProblem, rp: float, time_limit: f
     """EV, EEV, VSS, WS, EVPI against ``rp``, and the expected-value decision as an incumbent (its EEV)."""
     try:
         meas, x_ev = stochastic_measures(problem.module, problem.names, problem.kwargs, rp=rp,
-                                         mip_gap=problem.rel_gap, time_limit=time_limit, with_ev_first_stage=True)
+                                         mip_gap=problem.rel_gap, time_limit=time_limit, with_ev_first_stage=True,
+                                         progress=log)
     except NoIncumbentError as exc:  # a measure's MIP found no incumbent within its time limit
         log.message(f"stochastic measures not computed: {exc}; raise measures_time_limit (now {time_limit} s per "
                     "solve)")
@@ -102,7 +109,7 @@ def plan(case, n_scenarios: int | None = None, method: str = "ef", n_ranks: int 
     ``case``: a Case or a path to a TOML case; ``scenarios``: a ScenarioSet (default: the calibrated
     scenarios of ``planner.scenario_inputs.case_scenarios(case, n_scenarios, random_state)``);
     ``method``: a name of ``planner.dayahead.methods.METHODS`` ('ef', 'ph' on ``n_ranks`` MPI ranks,
-    'lshaped'). The plan is pre-checked (site, material, shortfall) before any solve; an infeasible
+    'lshaped') or a Method instance. The plan is pre-checked (site, material, shortfall) before any solve; an infeasible
     model is diagnosed by elastic relaxation.
     """
     problem = prepare(case, n_scenarios, method, n_ranks, random_state, output_dir, progress, scenarios=scenarios,
@@ -110,7 +117,7 @@ def plan(case, n_scenarios: int | None = None, method: str = "ef", n_ranks: int 
                       max_iterations=max_iterations, default_rho=default_rho)
     t0 = time.perf_counter()
     log = Progress("plan", enabled=progress)
-    outcome: MethodOutcome = METHODS[method].solve(problem)
+    outcome: MethodOutcome = method_of(method).solve(problem)
     res = outcome.result
     incumbents = list(outcome.incumbents)
     if not incumbents and "nfeasible" in res.status:

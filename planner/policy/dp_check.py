@@ -1,5 +1,5 @@
 """An independent exact check of the SDDP battery policy: stochastic dynamic programming on a
-state-of-charge grid for a one-site battery case on the same Markov lattice.
+state-of-charge grid for a one-site battery case on the same Markov lattice and node noise.
 
 The DP restricts the state of charge to a uniform grid (so its value is an upper bound of the
 continuous optimum that decreases as the grid is refined); the recourse of an hour given the
@@ -22,7 +22,14 @@ import sddp
 from planner.blocks.battery import BatteryParameters
 from planner.case import Case, case_from_dict
 from planner.policy.fixed_schedule import FixedSchedule
-from planner.policy.model import PolicyInputs, add_initial_cuts, build_policy_model, policy_inputs
+from planner.policy.model import (
+    MAX_NOISE_PER_NODE,
+    PolicyInputs,
+    add_initial_cuts,
+    build_policy_model,
+    node_noise,
+    policy_inputs,
+)
 
 
 def one_site_case(base_load_kw: float = 400.0, pv_kwp: float = 300.0, battery_kwh: float = 1000.0,
@@ -79,7 +86,8 @@ def hour_cost(inp: PolicyInputs, t: int, value, battery_kw):
 
 def solve_sdp(inp: PolicyInputs, lattice, n_intervals: int) -> float:
     """Expected cost of the optimal policy with the SoC on a grid of ``n_intervals`` steps
-    between the SoC bounds (the initial SoC and the target must be grid points)."""
+    between the SoC bounds (the initial SoC and the target must be grid points), on the lattice's
+    nodes and their noise (``planner.policy.model.node_noise``)."""
     b = check_inputs(inp)
     lo, hi = b.soc_min_kwh, b.soc_max_kwh
     step = (hi - lo) / n_intervals
@@ -107,12 +115,15 @@ def solve_sdp(inp: PolicyInputs, lattice, n_intervals: int) -> float:
             future = np.tile(penalty, (nodes.shape[0], 1))
         else:
             future = lattice.transition_matrices[t + 1] @ value_next
-        value = np.empty((nodes.shape[0], G))
-        for k, v in enumerate(nodes):
-            stage = hour_cost(inp, t, v, battery_kw)  # (len(delta),)
+        value = np.zeros((nodes.shape[0], G))
+        for k in range(nodes.shape[0]):
             padded = np.concatenate([np.full(down, np.inf), future[k], np.full(up, np.inf)])
             windows = np.lib.stride_tricks.sliding_window_view(padded, len(delta))  # (G, len(delta))
-            value[k] = np.min(windows + stage[None, :], axis=1)
+            # the node's noise is known when the hour decides: the best move for each realisation,
+            # averaged with the noise probabilities
+            for v, p in zip(*node_noise(lattice, t, k)):
+                stage = hour_cost(inp, t, v, battery_kw)  # (len(delta),)
+                value[k] += p * np.min(windows + stage[None, :], axis=1)
         value_next = value
     i0 = int(round((b.initial_soc_kwh - lo) / step))
     return float(lattice.transition_matrices[0][0] @ value_next[:, i0])
@@ -146,11 +157,13 @@ class DPCheck:
 
 
 def dp_check(scenarios, case: Case | None = None, n_states: int = 4, iterations: int = 150,
-             random_state: int = 0, intervals=(170, 340, 680, 1360)) -> DPCheck:
-    """Train SDDP on the one-site case's lattice and compare its bound with the DP value."""
+             random_state: int = 0, intervals=(170, 340, 680, 1360), *,
+             max_noise: int = MAX_NOISE_PER_NODE) -> DPCheck:
+    """Train SDDP on the one-site case's lattice (nodes with up to ``max_noise`` residual
+    realisations) and compare its bound with the DP value on the same lattice and noise."""
     case = case or one_site_case()
     inp = policy_inputs(case, FixedSchedule.from_rule(case, scenarios), scenarios)
-    model = build_policy_model(inp, scenarios, n_states=n_states, random_state=random_state)
+    model = build_policy_model(inp, scenarios, n_states=n_states, random_state=random_state, max_noise=max_noise)
     ref = grid_refinement(inp, model.lattice, intervals)
     with tempfile.TemporaryDirectory() as tmp:
         add_initial_cuts(model, f"{tmp}/initial_cuts.json")

@@ -2,6 +2,21 @@
 (day-ahead, intraday and resale prices, PV, wind) as the policy graph, batteries and the running
 import peak as states.
 
+Lattice (:class:`ResidualLattice`, :func:`fit_lattice`):
+
+* clustering: at each hour, k-means on the training paths' values standardised by that hour's mean
+  and standard deviation over the paths (each variable has unit variance within the hour), so wind
+  (kW per turbine, large within-hour spread) does not decide the clusters alone against p1 (whose
+  spread is mostly its daily shape);
+* noise: each node carries the training realisations assigned to it (up to ``MAX_NOISE_PER_NODE``
+  = 5; beyond that the means and masses of a k-means within the node, which keep the node's mean)
+  as stagewise-independent noise given the node: SDDP samples it in the forward pass and averages
+  over it in the backward pass (as SDDP.jl's Markovian graphs with noise terms), so the policy sees
+  the variation inside a node, not only its centroid;
+* enough paths per node: ``n_states = min(requested, n_paths // 30)`` (``MIN_PATHS_PER_NODE``,
+  at least 1 state; ``n_paths`` the effective number of training paths); a reduced request warns
+  and adds a note to the report.
+
 Stage model (period t, lattice node k; powers in kW averaged over the period, costs in EUR):
 
 * states: the state of charge ``soc:<site>`` (kWh) of every battery, ``peak_kw``, the running
@@ -32,9 +47,10 @@ Simultaneous charge and discharge is not excluded (an LP); it only pays at negat
 Training helpers: the cost-to-go bound given to the engine is the least suffix sum of each stage's
 least cost over all incoming states (not a loose constant), and :func:`add_initial_cuts` loads one
 flat cut per node, E[sum of the later stages' least costs | node], through a cut file, so the lower
-bound starts near the unavoidable cost. On observed paths (simulation, real days) each period is
-mapped to the nearest reachable lattice node (standardised distance) and the node's subproblem is
-solved with the observed values (:meth:`PolicyModel.paths`).
+bound starts near the unavoidable cost (each node's least stage cost averaged over its noise). On
+observed paths (simulation, real days) each period is mapped to the nearest reachable lattice node
+(distance in the clustering's hourly standardisation) and the node's subproblem is solved with the
+observed values (:meth:`PolicyModel.paths`).
 
 The battery, site-balance and link physics are those of ``planner.blocks`` (``BatteryParameters``,
 ``site_supply_kw``, ``link_in_kw``), written here on an ``sddp`` stage instead of a Pyomo block.
@@ -43,9 +59,12 @@ The battery, site-balance and link physics are those of ``planner.blocks`` (``Ba
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
+from sklearn.cluster import KMeans
+from threadpoolctl import threadpool_limits
 
 from planner.blocks.battery import BatteryParameters, battery_parameters
 from planner.blocks.links import link_in_kw
@@ -56,6 +75,7 @@ from planner.policy.fixed_schedule import FixedSchedule
 from planner.policy.linear_program import LinearProgram
 from planner.scenario_inputs import case_scenarios
 from scenarios.lattice import MarkovLattice
+from scenarios.scenario_set import ScenarioSet
 from sddp import MarkovianPolicyGraph, quicksum, read_cuts
 
 #: Value of lost load (EUR/MWh): the order of magnitude of the cost of unserved energy behind
@@ -67,6 +87,19 @@ TERMINAL_PENALTY_EUR_PER_MWH = 1_000.0
 #: Cost per kW of the running peak per period: breaks ties so that peak' is the running maximum
 #: (adds at most 1e-7 * periods * peak EUR, e.g. 0.02 EUR on the default case).
 PEAK_TIE_BREAK_EUR_PER_KW = 1e-7
+
+#: Least number of training paths per lattice node: :func:`fit_lattice` uses
+#: ``n_states = min(requested, n_paths // MIN_PATHS_PER_NODE)`` (at least 1; ``n_paths`` is the
+#: effective number of paths 1 / sum(p^2), the number of paths when they are equiprobable) and warns
+#: when it reduces the request.
+MIN_PATHS_PER_NODE = 30
+#: Noise realisations kept per lattice node: a node's support is its training realisations, reduced
+#: by a k-means within the node (means and masses of the sub-clusters) when it has more.
+MAX_NOISE_PER_NODE = 5
+#: Floor of a variable's within-hour standard deviation used to scale the clustering, as a fraction
+#: of its standard deviation over all hours (keeps a nearly constant hour, e.g. PV at dawn, from
+#: being blown up to unit variance).
+HOUR_STD_FLOOR = 0.01
 
 P0, P1, P2 = "p0_eur_per_mwh", "p1_eur_per_mwh", "p2_eur_per_mwh"
 INF = float("inf")
@@ -390,17 +423,23 @@ class PolicyModel:
 
     def assign_nodes(self, values) -> np.ndarray:
         """Lattice node (0-based) of each path and period for observed values (S, T, V): at each
-        period the nearest (standardised) node among those reachable from the previous one."""
+        period the nearest node among those reachable from the previous one, distances in the
+        lattice's clustering scale (each hour's standard deviation for a :class:`ResidualLattice`,
+        ``scale`` otherwise)."""
         values = np.asarray(values, dtype=float)
-        mean, std = self.scale
-        S, T, _ = values.shape
-        out = np.zeros((S, T), dtype=int)
         lat = self.lattice
+        S, T, _ = values.shape
+        if hasattr(lat, "hour_mean_"):  # the lattice's own clustering scale, hour by hour
+            mean, std = lat.hour_mean_, lat.hour_std_
+        else:
+            mean, std = np.broadcast_to(self.scale[0], (T, values.shape[2])), \
+                np.broadcast_to(self.scale[1], (T, values.shape[2]))
+        out = np.zeros((S, T), dtype=int)
         for s in range(S):
             prev = 0
             for t in range(T):
-                nodes = (lat.node_values[t] - mean) / std
-                x = (values[s, t] - mean) / std
+                nodes = (lat.node_values[t] - mean[t]) / std[t]
+                x = (values[s, t] - mean[t]) / std[t]
                 d = ((nodes - x) ** 2).sum(axis=1)
                 reach = lat.transition_matrices[t][prev] > 0
                 d[~reach] = np.inf
@@ -432,16 +471,170 @@ class PolicyModel:
         return out
 
 
-def fit_lattice(inputs: PolicyInputs, scenarios, n_states: int = 5, random_state: int = 0):
-    """A MarkovLattice fitted on the day paths of ``scenarios`` restricted to the model's variables."""
+def hour_scale(values, probabilities, std_floor: float = HOUR_STD_FLOOR):
+    """Per hour and variable, the probability-weighted mean and standard deviation over the paths
+    (T, V) each; a standard deviation below ``std_floor`` times the variable's all-hours standard
+    deviation is raised to it (a variable constant over all hours gets 1)."""
+    values = np.asarray(values, dtype=float)
+    w = np.asarray(probabilities, dtype=float) / np.sum(probabilities)
+    mean = np.einsum("s,stv->tv", w, values)
+    std = np.sqrt(np.einsum("s,stv->tv", w, (values - mean) ** 2))
+    overall = np.sqrt(np.einsum("s,stv->v", w, (values - mean.mean(axis=0)) ** 2) / values.shape[1])
+    overall[overall <= 1e-12] = 1.0
+    return mean, np.maximum(std, std_floor * overall)
+
+
+def node_support(points, weights, scaled, max_noise: int, random_state: int = 0):
+    """The noise support of one lattice node: its distinct realisations ``points`` (M, V) with their
+    masses, or, with more than ``max_noise`` of them, the means and masses of ``max_noise`` weighted
+    k-means clusters of the ``scaled`` points (which keeps the node's mean). Returns
+    (support (M', V), probabilities (M',) summing to 1), sorted lexicographically."""
+    points = np.asarray(points, dtype=float)
+    weights = np.asarray(weights, dtype=float)
+    distinct, inverse = np.unique(points, axis=0, return_inverse=True)
+    inverse = np.asarray(inverse).reshape(-1)
+    if distinct.shape[0] <= max_noise:
+        mass = np.bincount(inverse, weights=weights, minlength=distinct.shape[0])
+        support = distinct
+    else:
+        with threadpool_limits(1):
+            labels = KMeans(n_clusters=max_noise, n_init=2, random_state=random_state).fit(
+                scaled, sample_weight=weights / weights.sum()).labels_
+        present = np.unique(labels)
+        mass = np.array([weights[labels == c].sum() for c in present])
+        support = np.array([weights[labels == c] @ points[labels == c] / m for c, m in zip(present, mass)])
+        order = np.lexsort(support.T[::-1])
+        support, mass = support[order], mass[order]
+    keep = mass > 0
+    return support[keep], mass[keep] / mass[keep].sum()
+
+
+class ResidualLattice(MarkovLattice):
+    """A Markov lattice of day paths whose nodes carry their within-cluster realisations as noise.
+
+    Clustering: at each hour, probability-weighted k-means on the values standardised by that
+    hour's mean and standard deviation over the paths (:func:`hour_scale`), so every variable has
+    unit variance within the hour and none (wind in kW per turbine, against p1 whose variance is
+    mostly its daily shape) dominates the clusters. Transitions are counted between consecutive
+    hours as in :class:`scenarios.lattice.MarkovLattice`. ``node_values_`` are the nodes' mean
+    values (original units).
+
+    Noise: the node's support is the set of training realisations assigned to it, or, beyond
+    ``max_noise`` distinct ones, the means of ``max_noise`` k-means sub-clusters with their masses
+    (:func:`node_support`); the noise is stagewise independent given the node (SDDP samples it in
+    the forward pass and averages over it in the backward pass, as SDDP.jl's Markovian graphs with
+    noise terms).
+
+    Learned attributes besides those of ``MarkovLattice``: ``noise_values_[t][k]`` (M, V),
+    ``noise_probabilities_[t][k]`` (M,), ``hour_mean_`` and ``hour_std_`` (T, V).
+    """
+
+    def __init__(self, n_states=5, max_noise: int = MAX_NOISE_PER_NODE, std_floor: float = HOUR_STD_FLOOR,
+                 n_init: int = 4, random_state=0):
+        self.n_states = n_states
+        self.max_noise = max_noise
+        self.std_floor = std_floor
+        self.n_init = n_init
+        self.random_state = random_state
+
+    def check_params(self) -> None:
+        super().check_params()
+        if isinstance(self.max_noise, bool) or not isinstance(self.max_noise, (int, np.integer)) or self.max_noise < 1:
+            raise ValueError(f"max_noise = {self.max_noise!r}: must be a whole number >= 1 (noise points per node)")
+        if not (0.0 < float(self.std_floor) <= 1.0):
+            raise ValueError(f"std_floor = {self.std_floor!r}: must lie in (0, 1] (fraction of the all-hours std)")
+
+    def fit(self, history, variables=None) -> "ResidualLattice":
+        """Fit on a ScenarioSet of day paths (its probabilities weigh the paths)."""
+        self.check_params()
+        if not isinstance(history, ScenarioSet):
+            raise TypeError(f"history must be a scenarios.ScenarioSet of day paths; got {type(history).__name__}")
+        values, probs = history.values, history.probabilities
+        mean, std = hour_scale(values, probs, float(self.std_floor))
+        scaled = (values - mean) / std
+        inner = MarkovLattice(n_states=self.n_states, standardise=False, n_init=self.n_init,
+                              random_state=self.random_state).fit(
+            ScenarioSet(scaled, probs, history.variables, period_hours=history.period_hours))
+        labels = inner.labels_
+        rng = np.random.default_rng(self.random_state if isinstance(self.random_state, (int, np.integer)) else 0)
+        node_values, noise_values, noise_probs = [], [], []
+        for t in range(values.shape[1]):
+            K = inner.node_values_[t].shape[0]
+            means, supports, masses = np.zeros((K, values.shape[2])), [], []
+            for k in range(K):
+                members = labels[:, t] == k
+                w = probs[members]
+                means[k] = w @ values[members, t] / w.sum()
+                pts, p = node_support(values[members, t], w, scaled[members, t], int(self.max_noise),
+                                      int(rng.integers(2**31 - 1)))
+                supports.append(pts)
+                masses.append(p)
+            node_values.append(means)
+            noise_values.append(supports)
+            noise_probs.append(masses)
+        self.transition_matrices_ = inner.transition_matrices_
+        self.labels_ = labels
+        self.variables_ = tuple(history.variables)
+        self.period_hours_ = history.period_hours
+        self.node_values_ = node_values
+        self.noise_values_ = noise_values
+        self.noise_probabilities_ = noise_probs
+        self.hour_mean_, self.hour_std_ = mean, std
+        return self
+
+
+def node_noise(lattice, t: int, k: int):
+    """(support (M, V), probabilities (M,)) of lattice node k at period t (0-based): the node's
+    residual noise for a :class:`ResidualLattice`, its single value otherwise."""
+    if hasattr(lattice, "noise_values_"):
+        return lattice.noise_values_[t][k], lattice.noise_probabilities_[t][k]
+    return lattice.node_values[t][k][None, :], np.ones(1)
+
+
+def effective_paths(probabilities) -> float:
+    """Effective number of paths, 1 / sum(p^2) (the number of paths when they are equiprobable)."""
+    p = np.asarray(probabilities, dtype=float)
+    p = p / p.sum()
+    return float(1.0 / np.sum(p ** 2))
+
+
+def allowed_states(n_states: int, n_paths: float, min_paths_per_node: int = MIN_PATHS_PER_NODE) -> int:
+    """The rule for enough training paths per node: min(n_states, n_paths // min_paths_per_node), at least 1."""
+    return max(1, min(int(n_states), int(np.floor(n_paths / min_paths_per_node + 1e-9))))
+
+
+def fit_lattice(inputs: PolicyInputs, scenarios, n_states: int = 5, random_state: int = 0, *,
+                max_noise: int = MAX_NOISE_PER_NODE, min_paths_per_node: int = MIN_PATHS_PER_NODE):
+    """A :class:`ResidualLattice` fitted on the day paths of ``scenarios`` restricted to the model's
+    variables, and the all-hours (mean, std) of each variable. ``n_states`` is cut to
+    ``n_paths // min_paths_per_node`` (:func:`allowed_states`) with a warning and a note in
+    ``inputs.notes``."""
     missing = [v for v in inputs.variables if v not in scenarios.variables]
     if missing:
         raise ValueError(f"scenarios lack the variables {missing} needed by the case; "
                          f"they have {list(scenarios.variables)}")
     if scenarios.n_periods != inputs.n_periods:
         raise ValueError(f"scenarios have {scenarios.n_periods} periods; the case has {inputs.n_periods}")
+    if isinstance(min_paths_per_node, bool) or not isinstance(min_paths_per_node, (int, np.integer)) \
+            or min_paths_per_node < 1:
+        raise ValueError(f"min_paths_per_node = {min_paths_per_node!r}: must be a whole number >= 1")
     sub = scenarios.select_variables(list(inputs.variables))
-    lattice = MarkovLattice(n_states=n_states, random_state=random_state).fit(sub)
+    n_paths = effective_paths(sub.probabilities)
+    used = allowed_states(n_states, n_paths, min_paths_per_node)
+    if used < n_states:
+        note = (f"lattice: n_states = {n_states} reduced to {used}: {n_paths:.0f} training paths and at least "
+                f"{min_paths_per_node} paths per node; give {n_states * min_paths_per_node} training paths "
+                f"for {n_states} states")
+        warnings.warn(note, stacklevel=2)
+        if note not in inputs.notes:
+            inputs.notes.append(note)
+    note = (f"lattice: k-means on values standardised by each hour's standard deviation over the paths; "
+            f"each node carries up to {max_noise} of its training realisations as noise (stagewise "
+            f"independent given the node); at least {min_paths_per_node} training paths per node "
+            f"(n_states = min(requested, paths // {min_paths_per_node}) = {used})")
+    if note not in inputs.notes:
+        inputs.notes.append(note)
+    lattice = ResidualLattice(n_states=used, max_noise=max_noise, random_state=random_state).fit(sub)
     flat = sub.values.reshape(-1, sub.values.shape[2])
     w = np.repeat(sub.probabilities, sub.n_periods) / sub.n_periods
     mean = w @ flat
@@ -451,14 +644,19 @@ def fit_lattice(inputs: PolicyInputs, scenarios, n_states: int = 5, random_state
 
 
 def build_policy_model(inputs: PolicyInputs, scenarios=None, lattice=None, scale=None,
-                       n_states: int = 5, random_state: int = 0) -> PolicyModel:
-    """The Markovian policy graph of the battery policy (module docstring)."""
+                       n_states: int = 5, random_state: int = 0, *, max_noise: int = MAX_NOISE_PER_NODE,
+                       min_paths_per_node: int = MIN_PATHS_PER_NODE) -> PolicyModel:
+    """The Markovian policy graph of the battery policy (module docstring). The lattice is fitted on
+    ``scenarios`` (:func:`fit_lattice`: ``n_states`` cut to ``n_paths // min_paths_per_node``, up to
+    ``max_noise`` residual realisations per node) unless a fitted ``lattice`` is given; each node's
+    subproblem has the node's noise support (:func:`node_noise`)."""
     if lattice is None:
         if scenarios is None:
             raise ValueError("give scenarios (a ScenarioSet of day paths) or a fitted lattice")
         if not (isinstance(n_states, int) and n_states >= 1):
             raise ValueError(f"n_states = {n_states!r}: must be a whole number >= 1")
-        lattice, scale = fit_lattice(inputs, scenarios, n_states, random_state)
+        lattice, scale = fit_lattice(inputs, scenarios, n_states, random_state, max_noise=max_noise,
+                                     min_paths_per_node=min_paths_per_node)
     if tuple(lattice.variables) != tuple(inputs.variables):
         raise ValueError(f"lattice variables {lattice.variables} differ from the model's {inputs.variables}")
     if scale is None:
@@ -484,14 +682,16 @@ def build_policy_model(inputs: PolicyInputs, scenarios=None, lattice=None, scale
         ov = sp.add_state("overrun_kw", 0.0, peak_hi, 0.0)
         hh = add_hour(sp, inputs, t - 1, soc_in, pk.incoming, soc_out, pk.outgoing, terminal=(t == T),
                       overrun=False, overrun_in=ov.incoming, overrun_out=ov.outgoing)
-        value = lattice.node_values[t - 1][k - 1]
-        sp.parameterize([value], None, lambda sp_, w: apply_values(sp_, inputs, t - 1, hh, w))
+        support, probabilities = node_noise(lattice, t - 1, k - 1)
+        sp.parameterize(list(support), probabilities, lambda sp_, w: apply_values(sp_, inputs, t - 1, hh, w))
         # names for recording (same in every node)
         sp.names["intraday_buy_kw"] = hh.buy
         sp.names["resale_kw"] = hh.sell
         for i in range(inputs.n_sites):
             sp.names[f"grid_kw:{inputs.site_names[i]}"] = hh.grid[i]
             sp.names[f"shed_kw:{inputs.site_names[i]}"] = hh.shed[i]
+        for i, g in hh.generator.items():
+            sp.names[f"generator_kw:{inputs.site_names[i]}"] = g
         for i in bsites:
             sp.names[f"charge_kw:{inputs.site_names[i]}"] = hh.charge[i]
             sp.names[f"discharge_kw:{inputs.site_names[i]}"] = hh.discharge[i]
@@ -528,23 +728,29 @@ def add_initial_cuts(model: PolicyModel, path) -> None:
 
 
 def stage_minimum_costs(inputs: PolicyInputs, lattice) -> list:
-    """Least cost of each stage and lattice node over every incoming state (relaxed states), with the
-    stage model of :func:`build_policy_model` (overrun charged when incurred)."""
+    """Expected least cost of each stage and lattice node over every incoming state (relaxed
+    states), with the stage model of :func:`build_policy_model` (overrun charged when incurred):
+    the least cost of each noise realisation of the node, averaged with the noise probabilities
+    (the noise is known when the stage decides, so this is a valid bound of the expected cost)."""
     T = inputs.n_periods
     peak_hi = float(np.sum(inputs.connection_kw))
     out = []
     for t in range(T):
+        lp = LinearProgram()  # one LP per stage, its data changed in place (warm starts)
+        soc_in = {i: lp.add_variable(inputs.battery[i].soc_min_kwh, inputs.battery[i].soc_max_kwh)
+                  for i in inputs.battery_sites}
+        peak_in = lp.add_variable(0.0, peak_hi)
+        overrun_in = lp.add_variable(0.0, peak_hi)
+        hh = add_hour(lp, inputs, t, soc_in, peak_in, terminal=(t == T - 1), overrun=False,
+                      overrun_in=overrun_in)
         row = []
-        for value in lattice.node_values[t]:
-            lp = LinearProgram()
-            soc_in = {i: lp.add_variable(inputs.battery[i].soc_min_kwh, inputs.battery[i].soc_max_kwh)
-                      for i in inputs.battery_sites}
-            peak_in = lp.add_variable(0.0, peak_hi)
-            overrun_in = lp.add_variable(0.0, peak_hi)
-            hh = add_hour(lp, inputs, t, soc_in, peak_in, terminal=(t == T - 1), overrun=False,
-                          overrun_in=overrun_in)
-            apply_values(lp, inputs, t, hh, value)
-            row.append(lp.solve()[0])
+        for k in range(lattice.node_values[t].shape[0]):
+            support, probabilities = node_noise(lattice, t, k)
+            least = []
+            for value in support:
+                apply_values(lp, inputs, t, hh, value)
+                least.append(lp.solve()[0])
+            row.append(float(np.dot(probabilities, least)))
         out.append(np.array(row))
     return out
 

@@ -4,8 +4,8 @@ hour against the realised day from its own carried state, and return one settled
 Information (no look-ahead): the scenarios of D are those of the case's calibrated models for D's
 calendar day (``planner.scenario_inputs.case_scenarios``, procurement mode) with, when the contract buys
 at the day-ahead auction (``day_ahead_known``), the real day-ahead prices of D (cleared at D-1) as the
-known p0; nothing else of D or later enters the forecast. The calibrated models are not refitted during
-the replay (no rolling recalibration).
+known p0; nothing else of D or later enters the forecast. With ``recalibrate_every`` the price model is
+refitted on a rolling window that ends before D (``planner.replay.recalibrate``).
 
 Realised day: real day-ahead prices p0 of D; PV output per kWp = the national PV capacity factor of D;
 wind output per turbine = the national onshore capacity factor times the turbine's nominal power;
@@ -18,15 +18,18 @@ month's running peak, so the overrun charge f3 is paid on the month's peak (as i
 The planned policies share one plan, solved from the state of the first of them; perfect foresight
 plans on the realised day itself (one scenario) and operates knowing it (a per-day hindsight bound).
 A plan that fails or stops above ``max_plan_gap``, or an operating policy that fails, is recorded
-with its reason and the day is operated by the rule. Material stocks are not carried: each day's
-plan starts from the case's stocks.
+with its reason and the day is operated by the rule. With ``carry_stocks`` the material stocks are
+carried with the SoC and the peak (``planner.replay.stocks``); otherwise each day starts from the
+case's stocks. The operating policies' lattice (look-ahead, SDDP) is fitted on ``lattice_paths``
+paths of the same forecast; SDDP is trained each day (``planner.replay.policies``). The deterministic
+plan is solved on the point forecast (the weighted median path) and operated by the look-ahead.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -39,6 +42,10 @@ from planner.policy.real_days import intraday_prices
 from planner.policy.recourse import HourState, Observation, evaluate_hour
 from planner.policy.registry import make_policy
 from planner.replay.data import PRICE, SOLAR, WIND, RealDays
+from planner.replay.policies import (DETERMINISTIC, PERFECT_MONTH, SDDP_OPERATION, SDDPOperation, point_forecast,
+                                     train_day_policy)
+from planner.replay.recalibrate import MIN_WINDOW_DAYS, recalibrated_case
+from planner.replay.stocks import end_of_day_stocks, initial_stocks, site_with_stocks
 from planner.results import relative_gap
 from planner.scenario_inputs import case_scenarios
 from scenarios.scenario_set import ScenarioSet
@@ -51,7 +58,14 @@ PERFECT = "perfect foresight"
 #: the operating policies the replay knows; the rule is the reference and the fallback of a failed plan;
 #: perfect foresight (a lower reference, not implementable) plans on the realised day itself (one scenario)
 #: and operates knowing it: the hindsight bound of each day (not of the month)
-REPLAY_POLICIES = (RULE, FIXED, LOOKAHEAD, PERFECT)
+#: the deterministic plan (point forecast) is operated by the look-ahead, the planner's plan by SDDP; perfect
+#: foresight per month is solved in hindsight over the month (``planner.replay.hindsight``), not day by day
+REPLAY_POLICIES = (RULE, FIXED, LOOKAHEAD, SDDP_OPERATION, DETERMINISTIC, PERFECT, PERFECT_MONTH)
+#: short names of the policies (``planner replay --policies``)
+POLICY_KEYS = dict(zip(("rule", "fixed", "lookahead", "sddp", "deterministic", "perfect", "perfect-month"),
+                       REPLAY_POLICIES))
+#: the policies operating the day's two-stage plan (solved once, from the state of the first of them)
+SHARED_PLAN = (FIXED, LOOKAHEAD, SDDP_OPERATION)
 METHODS = ("ef", "lshaped")
 
 
@@ -68,6 +82,11 @@ class ReplayOptions:
     seed: int = 0
     n_states: int = 3                # lattice states per stage of the look-ahead's policy model
     max_plan_gap: float = 0.5        # a plan stopped above this certified gap counts as failed (timed out)
+    sddp_iterations: int = 100       # SDDP iterations of the day's operating policy (trained each day)
+    lattice_paths: int = 90          # forecast paths the operating policies' lattice is fitted on (look-ahead, SDDP)
+    recalibrate_every: int = 0       # days between refits of the price model on a rolling window (0: never)
+    recalibrate_window_days: int = 365
+    carry_stocks: bool = False       # carry material stocks into D+1 (planner.replay.stocks; see why off by default)
 
     def check(self) -> None:
         """Raise ValueError naming the option when it is out of range."""
@@ -80,6 +99,16 @@ class ReplayOptions:
             raise ValueError(f"time_limit_s = {self.time_limit_s!r} s: must be a positive number of seconds")
         if not (0 < self.rel_gap < 1):
             raise ValueError(f"rel_gap = {self.rel_gap!r}: must be a fraction in (0, 1), e.g. 0.01 for 1 %")
+        if isinstance(self.sddp_iterations, bool) or not isinstance(self.sddp_iterations, (int, np.integer)) \
+                or self.sddp_iterations < 1:
+            raise ValueError(f"sddp_iterations = {self.sddp_iterations!r}: must be a whole number >= 1")
+        for name in ("lattice_paths", "recalibrate_every", "recalibrate_window_days"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+                raise ValueError(f"{name} = {value!r}: must be a whole number >= 0")
+        if self.recalibrate_every and self.recalibrate_window_days < MIN_WINDOW_DAYS:
+            raise ValueError(f"recalibrate_window_days = {self.recalibrate_window_days!r}: the price model fits its "
+                             f"marginals per season group; give at least {MIN_WINDOW_DAYS} days")
         if not (self.max_plan_gap >= 0):
             raise ValueError(f"max_plan_gap = {self.max_plan_gap!r}: must be a fraction >= 0 (0.05 = 5 %)")
         unknown = [p for p in self.policies if p not in REPLAY_POLICIES]
@@ -94,13 +123,15 @@ class PolicyState:
 
     soc_kwh: list
     month_peak_kw: float = 0.0
+    stock_t: dict = field(default_factory=dict)   # material stocks (t) by "<site>:<material>" (replay.stocks)
 
 
-def initial_state(case: Case) -> PolicyState:
-    """The stated start of every month: each battery at its initial SoC, the month's peak at 0."""
+def initial_state(case: Case, carry_stocks: bool = False) -> PolicyState:
+    """The stated start of every month: each battery at its initial SoC, the month's peak at 0, the
+    material stocks at their initial levels when they are carried (else none: each day starts from the case's)."""
     socs = [s.microgrid.battery.initial_soc_fraction * s.microgrid.battery.energy_kwh
             for s in case.sites if battery_usable(s)]
-    return PolicyState([float(x) for x in socs], 0.0)
+    return PolicyState([float(x) for x in socs], 0.0, initial_stocks(case) if carry_stocks else {})
 
 
 def battery_usable(site) -> bool:
@@ -115,7 +146,8 @@ def day_seed(seed: int, day) -> int:
 
 def day_case(case: Case, day, state: PolicyState, day_ahead_prices=None) -> Case:
     """The case of day ``day``: calendar day, known day-ahead prices (or None: the model's median),
-    batteries starting at the carried SoC (the end-of-day target is then that SoC)."""
+    batteries starting at the carried SoC (the end-of-day target is then that SoC), material stocks at the
+    carried levels (``planner.replay.stocks``)."""
     sites, j = [], 0
     for s in case.sites:
         if battery_usable(s):
@@ -124,7 +156,7 @@ def day_case(case: Case, day, state: PolicyState, day_ahead_prices=None) -> Case
             j += 1
             s = dataclasses.replace(s, microgrid=dataclasses.replace(
                 s.microgrid, battery=dataclasses.replace(b, initial_soc_fraction=float(frac))))
-        sites.append(s)
+        sites.append(site_with_stocks(s, state.stock_t))
     prices = None if day_ahead_prices is None else [float(x) for x in day_ahead_prices]
     sc = dataclasses.replace(case.scenarios, day=pd.Timestamp(day).strftime("%Y-%m-%d"), mode="procurement",
                              day_ahead_prices_eur_per_mwh=prices)
@@ -140,8 +172,14 @@ def forecast(case: Case, known: RealDays, day, state: PolicyState, options: Repl
         if len(rows) != 24:
             raise ValueError(f"day-ahead prices of {day.date()} are not known: {len(rows)} of 24 hours")
         p0 = rows.to_numpy(dtype=float)
+    recalibrated_on = ""
+    if options.recalibrate_every:   # the price model refitted on a window before the recalibration day <= D
+        case, recalibrated_on = recalibrated_case(case, known, day, options.recalibrate_every,
+                                                  options.recalibrate_window_days)
     cd = day_case(case, day, state, p0)
-    return cd, case_scenarios(cd, options.n_scenarios, day_seed(options.seed, day))
+    scen = case_scenarios(cd, options.n_scenarios, day_seed(options.seed, day))
+    scen.metadata["recalibrated_on"] = recalibrated_on
+    return cd, scen
 
 
 def realised_values(case: Case, realised: pd.DataFrame, variables, seed: int) -> np.ndarray:
@@ -195,12 +233,20 @@ def operate(policy, values: np.ndarray, state: PolicyState) -> dict:
             "day_peak_kw": float(peak), "state": PolicyState([float(x) for x in soc], float(peak))}
 
 
-def make_operating_policy(name: str, case: Case, schedule: FixedSchedule, scenarios, options: ReplayOptions):
+def make_operating_policy(name: str, case: Case, schedule: FixedSchedule, scenarios, options: ReplayOptions,
+                          state: PolicyState | None = None):
+    """The operating policy ``name`` of the day; SDDP is trained here from ``state``'s month peak and
+    carries its training record as ``policy.training``."""
     inp = policy_inputs(case, schedule, scenarios)
-    if name == LOOKAHEAD:
+    if name in (LOOKAHEAD, SDDP_OPERATION):
         model = build_policy_model(inp, scenarios, n_states=min(options.n_states, scenarios.n_scenarios),
                                    random_state=options.seed)
-        return make_policy(name, model)
+        if name == LOOKAHEAD:
+            return make_policy(name, model)
+        policy = SDDPOperation(model)
+        policy.training = train_day_policy(model, state.month_peak_kw if state else 0.0, options.sddp_iterations,
+                                           options.time_limit_s, options.seed)
+        return policy
     return make_policy(name, InputsModel(inp))
 
 
@@ -233,7 +279,7 @@ def replay_day(case: Case, real: RealDays, day, states: dict, options: ReplayOpt
     t0 = time.perf_counter()
     seed = day_seed(options.seed, day)
     known = real.known_before(day, options.day_ahead_known)
-    planned = [p for p in options.policies if p not in (RULE, PERFECT)]
+    planned = [p for p in options.policies if p in SHARED_PLAN]
     lead = planned[0] if planned else RULE     # the plan starts from the state of the first planned policy
     cd, scen = forecast(case, known, day, states[lead], options)
     plan_info, result = {}, None
@@ -241,20 +287,29 @@ def replay_day(case: Case, real: RealDays, day, states: dict, options: ReplayOpt
         result, plan_info = solve_plan(cd, scen, options, seed)
     realised = real.day(day)
     scores = forecast_scores(scen, realised)
+    # the operating policies' lattice: more paths of the same forecast (same information as the plan's)
+    paths = (scen if options.lattice_paths <= scen.n_scenarios
+             else case_scenarios(cd, options.lattice_paths, day_seed(options.seed, day) + 1))
     rows, new_states = [], {}
-    for name in options.policies:
+    for name in [p for p in options.policies if p != PERFECT_MONTH]:   # the month bound: replay.hindsight
         case_p = day_case(case, day, states[name], cd.scenarios.day_ahead_prices_eur_per_mwh)
         info = {} if name == RULE else plan_info
         chosen = result
         if name == PERFECT:  # plan on the realised day itself, then operate knowing it
             hindsight = realised_set(case_p, realised, scen.variables, seed)
             chosen, info = solve_plan(case_p, hindsight, options, seed)
+        elif name == DETERMINISTIC:  # plan on the point forecast (one scenario), then the look-ahead operates
+            chosen, info = solve_plan(case_p, point_forecast(scen), options, seed)
         if name == RULE or chosen is None:
             schedule, op_name = FixedSchedule.from_rule(case_p, scen), RULE
         else:
-            schedule, op_name = FixedSchedule.from_plan(chosen, case_p), name
+            schedule, op_name = FixedSchedule.from_plan(chosen, case_p), LOOKAHEAD if name == DETERMINISTIC else name
         try:
-            policy = make_operating_policy(op_name, case_p, schedule, scen, options)
+            policy = make_operating_policy(op_name, case_p, schedule, paths, options, states[name])
+            training = getattr(policy, "training", None)
+            if training is not None:
+                info = {**info, "sddp_bound_eur": training.bound_eur, "sddp_iterations": training.iterations,
+                        "sddp_time_s": training.time_s}
             values = realised_values(case_p, realised, policy.model.inputs.variables, seed)
             out = operate(policy, values, states[name])
         except Exception as exc:  # an operating policy that fails is recorded and the rule operates the day
@@ -267,17 +322,20 @@ def replay_day(case: Case, real: RealDays, day, states: dict, options: ReplayOpt
             values = realised_values(case_p, realised, policy.model.inputs.variables, seed)
             out = operate(policy, values, states[name])
         new_states[name] = out.pop("state")
+        new_states[name].stock_t = (dict(states[name].stock_t) if op_name == RULE or not states[name].stock_t
+                                    else end_of_day_stocks(chosen, case_p, states[name].stock_t))
         rows.append({"date": day.strftime("%Y-%m-%d"), "month": day.strftime("%Y-%m"), "policy": name,
                      "operated_by": op_name, **out, "soc_end_kwh": float(sum(new_states[name].soc_kwh)),
                      "soc_end_by_battery_kwh": list(new_states[name].soc_kwh),
                      "month_peak_kw": new_states[name].month_peak_kw,
+                     "stock_end_t": float(sum(new_states[name].stock_t.values())),
                      **info, "seed": seed, "method": options.method,
-                     "n_scenarios": 1 if name == PERFECT else options.n_scenarios,
+                     "n_scenarios": 1 if name in (PERFECT, DETERMINISTIC) else options.n_scenarios,
                      "realised_p0_mean_eur_per_mwh": float(realised[PRICE].mean()),
                      "forecast_p0_mean_eur_per_mwh": float(np.mean(scen["p0_eur_per_mwh"])),
                      "realised_pv_cf_mean": float(realised[SOLAR].mean()),
                      "forecast_pv_cf_mean": forecast_pv_mean(scen),
-                     **scores,
+                     **scores, "recalibrated_on": scen.metadata.get("recalibrated_on", ""),
                      "day_time_s": time.perf_counter() - t0})
     return rows, new_states
 

@@ -5,7 +5,8 @@ rename) to ``<output>/days/<date>.json``, so a killed replay resumes where it st
 
 Outputs in ``output_dir``: ``daily.parquet`` (one row per day and policy: decisions, costs, plan bounds
 and gap, fallback reason, forecast and realised means, state), ``monthly_bills.csv``, ``savings.csv``
-(saving of each policy against the rule with a 95 % week-block bootstrap interval), ``summary.json``.
+(saving of each policy against the rule with a 95 % week-block bootstrap interval), ``summary.json``,
+``report.html`` with ``figures/`` (``planner.replay.report``; ``figures=False`` skips them).
 """
 
 from __future__ import annotations
@@ -26,9 +27,13 @@ from planner.case import Case
 from planner.progress import Progress
 from planner.replay.compare import savings_table
 from planner.replay.data import RealDays, load_real_days
-from planner.replay.day import PERFECT, RULE, PolicyState, ReplayOptions, initial_state, replay_day
+from planner.replay.day import SHARED_PLAN, PolicyState, ReplayOptions, initial_state, replay_day
+from planner.replay.hindsight import month_hindsight
+from planner.replay.policies import PERFECT_MONTH
+from planner.replay.report import write_report
 from planner.replay.settle import monthly_bills
 from planner.solvers.mpi import run_mpi
+from planner.store import write_finished_replay_day
 
 #: columns that measure time: they differ between runs and are left out of reproducibility checks
 TIME_COLUMNS = ("day_time_s", "plan_time_s")
@@ -46,7 +51,7 @@ class ReplayResult:
     output_dir: Path
 
     def summary(self) -> dict:
-        planned = self.daily[~self.daily["policy"].isin([RULE, PERFECT])]
+        planned = self.daily[self.daily["policy"].isin(SHARED_PLAN)]
         by_day = planned.drop_duplicates("date")
         return {"days": int(self.daily["date"].nunique()), "days_computed_this_run": self.days_computed,
                 "wall_time_s": self.wall_time_s,
@@ -77,7 +82,13 @@ def run_month(case: Case, real: RealDays, days: list, options: ReplayOptions, ou
     """Replay the days of one month in order from the month's start state; return the days computed."""
     folder = Path(out_dir) / "days"
     log = Progress(f"replay {days[0].strftime('%Y-%m')}", enabled=progress)
-    states = {p: initial_state(case) for p in options.policies}
+    month_file = Path(out_dir) / "months" / f"{days[0].strftime('%Y-%m')}.json"
+    if PERFECT_MONTH in options.policies and not month_file.exists():
+        month_file.parent.mkdir(parents=True, exist_ok=True)
+        rows = month_hindsight(case, real, days, options)
+        write_atomic(month_file, json.dumps({"rows": rows}))
+        log.message(f"month in hindsight: {rows[0]['lower_bound_eur']:,.0f} EUR over {len(days)} days (LP optimum)")
+    states = {p: initial_state(case, options.carry_stocks) for p in options.policies}
     computed = 0
     for day in days:
         path = folder / f"{day.strftime('%Y-%m-%d')}.json"
@@ -87,6 +98,7 @@ def run_month(case: Case, real: RealDays, days: list, options: ReplayOptions, ou
             continue
         rows, states = replay_day(case, real, day, states, options)
         write_atomic(path, json.dumps({"rows": rows, "states": {p: dataclasses.asdict(s) for p, s in states.items()}}))
+        write_finished_replay_day(out_dir, case, rows)  # into the store `planner replay` recorded (if any)
         computed += 1
         costs = ", ".join(f"{r['policy']} {r['cost_eur']:,.0f}" for r in rows)
         gap = rows[-1].get("gap", float("nan"))
@@ -100,7 +112,7 @@ def month_task(args) -> int:
 
 def run_replay(case: Case, start, end, options: ReplayOptions | None = None, output_dir="output/replay",
                n_workers: int = 1, real: RealDays | None = None, data=None, progress: bool = True,
-               n_ranks: int = 1) -> ReplayResult:
+               n_ranks: int = 1, figures: bool = True) -> ReplayResult:
     """Replay ``case`` over the days ``start`` .. ``end`` (inclusive); see the module docstring.
 
     ``n_workers`` local processes run months in parallel, or ``n_ranks`` MPI ranks (``planner.solvers.mpi``;
@@ -157,6 +169,9 @@ def run_replay(case: Case, start, end, options: ReplayOptions | None = None, out
     rows = []
     for d in days:
         rows.extend(json.loads((out / "days" / f"{d.strftime('%Y-%m-%d')}.json").read_text())["rows"])
+    if PERFECT_MONTH in options.policies:
+        for month in months:
+            rows.extend(json.loads((out / "months" / f"{month}.json").read_text())["rows"])
     daily = pd.DataFrame(rows)
     monthly = monthly_bills(daily, case)
     savings = savings_table(daily, random_state=options.seed)
@@ -165,5 +180,7 @@ def run_replay(case: Case, start, end, options: ReplayOptions | None = None, out
     monthly.to_csv(out / "monthly_bills.csv", index=False)
     savings.to_csv(out / "savings.csv", index=False)
     write_atomic(out / "summary.json", json.dumps(result.summary(), indent=2, default=float))
+    if figures:
+        write_report(daily, monthly, savings, case, out, options.seed)
     log.message(f"done: {len(days)} days ({computed} computed now) in {result.wall_time_s:.1f} s")
     return result

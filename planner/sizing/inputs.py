@@ -3,7 +3,8 @@ representative days (tsam, chosen jointly across sites, extreme days kept, weigh
 
 A scenario is one calendar year (365 days, hourly, local time) of day-ahead price p0 (the model derives
 the resale price p2 from it with the contract's mean resale terms), PV output per kWp per site, output of one turbine of each candidate type per site, and site demand
-(base load + the production lines' average power). Prices come from ``scenarios.price.DayAheadPriceModel``
+(base load + the production lines' average power; ``planner.sizing.lines`` replaces the average by the
+lines' day-ahead schedule on each representative day). Prices come from ``scenarios.price.DayAheadPriceModel``
 (whole-year unconditional paths, rescaled to a yearly level drawn from the real French yearly means up to
 2021: the "level" of a price year; the model gives the "shape"), PV from ``scenarios.pv.PVModel``, wind
 speed from ``scenarios.wind.WindModel`` passed through each candidate turbine's power curve.

@@ -20,7 +20,9 @@ battery, generator (continuous dispatch: minimum load and start-ups are ignored 
 links with losses, global purchases at p0 and resale at p2 (= p0 minus the contract's mean resale
 discount and fee), energy charge f2 on imports, monthly overrun charge f3 on each month's peak above
 threshold x P (a typical day constrains the peak of every month whose days it stands for), demand charge
-f1 x P per billing period. Demand = base load + the lines' average power (``include_lines=False``).
+f1 x P per billing period. Demand = each typical day's load column: base load + the production lines'
+power scheduled by the day-ahead model on that day (``include_lines=True``, ``planner.sizing.lines``) or
+their daily average power (``include_lines=False``); the model itself reads the load as given.
 The battery's state-of-charge change, the links' inflow and the site balance are the physics of
 ``planner.blocks`` (``BatteryParameters.soc_change_kwh``, ``link_in_kw``, ``site_supply_kw``); the
 blocks themselves are not used as they are: here sizes are variables, typical days are cyclic and the
@@ -59,7 +61,7 @@ class SizingOptions:
     years_per_block: int = 5
     ageing: bool = True
     integer: bool = True
-    include_lines: bool = False
+    include_lines: bool = False  # True: the lines' scheduled profile is in the days' load (planner.sizing.lines)
     mip_rel_gap: float = 1e-3
 
     def blocks(self) -> list[list[int]]:
@@ -468,13 +470,6 @@ def add_operating_costs(b, m, case, days: DayTable, hz: Horizon, options: Sizing
 # ------------------------------------------------------------------------------------------------
 # Whole models
 # ------------------------------------------------------------------------------------------------
-def _check_options(options: SizingOptions) -> None:
-    if options.include_lines:
-        raise NotImplementedError(
-            "include_lines=True is not available in sizing yet: the model uses base load + the lines' "
-            "average power (include_lines=False), which is the documented choice for long horizons")
-
-
 def build_extensive_form(case, day_tables: list, probabilities, options: SizingOptions, names=None) -> pyo.ConcreteModel:
     """First stage + one block per scenario; objective: expected NPV of cost.
 
@@ -482,7 +477,6 @@ def build_extensive_form(case, day_tables: list, probabilities, options: SizingO
     copies the sizes into every scenario and ties the copies by equalities, while this form shares one
     first stage among the scenario blocks (a smaller LP) and is the one EF-shaped model that
     relax-and-fix, the decomposed and PH methods load their answers into and ``extract_result`` reads."""
-    _check_options(options)
     m = pyo.ConcreteModel("sizing_ef")
     build_first_stage(m, case, [site_data(s) for s in case.sites], options)
     names = list(names) if names is not None else scenario_names_creator(len(day_tables))
@@ -499,7 +493,6 @@ def build_extensive_form(case, day_tables: list, probabilities, options: SizingO
 def build_scenario_model(case, days: DayTable, options: SizingOptions, name: str = "scen0",
                          probability: float = 1.0) -> pyo.ConcreteModel:
     """First stage + one scenario (the model mpi-sppy's scenario_creator returns)."""
-    _check_options(options)
     m = pyo.ConcreteModel(name)
     build_first_stage(m, case, [site_data(s) for s in case.sites], options)
     m.SCEN = pyo.Set(initialize=[name], ordered=True)

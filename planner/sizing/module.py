@@ -22,7 +22,8 @@ from functools import lru_cache
 from mpisppy.utils import sputils
 
 from planner.case import load_case
-from planner.sizing.inputs import average_day_table, prepare_days
+from planner.sizing.inputs import average_day_table
+from planner.sizing.lines import prepare_sizing_days
 from planner.sizing.model import OBJECTIVE_SCALE, SizingOptions, build_scenario_model, first_stage_vars
 from planner.stochastic.names import scenario_names_creator
 
@@ -67,7 +68,10 @@ def load_data(case_path, years, years_per_block, days, random_state, num_scens, 
             payload = pickle.load(fh)
         tables, probs, names = payload["tables"], payload["probabilities"], payload["names"]
     else:
-        tables, probs, names, _ = prepare_days(case, days, num_scens, random_state)
+        # with the lines' scheduled profile (when SizingOptions.include_lines): a day-ahead solve per typical
+        # day in every rank; write the days once with write_sizing_data and pass --sizing-data instead
+        tables, probs, names = prepare_sizing_days(case, days, num_scens, random_state,
+                                                   include_lines=SizingOptions.include_lines)[:3]
     options = SizingOptions(years=years, years_per_block=years_per_block)
     return SizingData(case, options, dict(zip(names, tables)), dict(zip(names, map(float, probs))), days)
 

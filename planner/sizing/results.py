@@ -34,6 +34,12 @@ class SizingResult:
     sensitivity: pd.DataFrame | None = None
     dispatch: dict = field(default_factory=dict, repr=False)   # battery SoC per scenario/site, for replay
     info: dict = field(default_factory=dict)
+    # the first block's operation, expected over the scenarios (``predicted_operation``): per calendar
+    # day its typical day's energy cost; per month the overrun charge; per scenario and typical day the
+    # day's peak purchase and overrun above threshold x P
+    daily_prediction: pd.DataFrame | None = None
+    monthly_prediction: pd.DataFrame | None = None
+    typical_day_peaks: pd.DataFrame | None = None
 
     @property
     def gap(self) -> float:
@@ -49,6 +55,7 @@ class SizingResult:
                  f"lower bound {self.lower_bound_eur / 1e6:.3f} MEUR, gap {100 * self.gap:.2f} %",
                  f"LCOE {self.lcoe_eur_per_mwh:.1f} EUR/MWh, annualised {self.annualised_cost_eur_per_year / 1e6:.3f} MEUR/yr, "
                  f"subscribed power {self.subscribed_power_kw:.0f} kW",
+                 f"demand: {self.info.get('load', 'not recorded')}",
                  self.sizes.round(1).to_string()]
         return "\n".join(lines)
 
@@ -61,6 +68,10 @@ class SizingResult:
         self.soh.to_csv(out / "sizing_soh.csv", index=False)
         if self.sensitivity is not None:
             self.sensitivity.to_csv(out / "sizing_sensitivity.csv", index=False)
+        for name, table in (("days", self.daily_prediction), ("months", self.monthly_prediction),
+                            ("typical_days", self.typical_day_peaks)):
+            if table is not None:
+                table.to_csv(out / f"sizing_prediction_{name}.csv", index=False)
         summary = {"lower_bound_eur": self.lower_bound_eur, "upper_bound_eur": self.upper_bound_eur,
                    "gap": self.gap, "lcoe_eur_per_mwh": self.lcoe_eur_per_mwh,
                    "annualised_cost_eur_per_year": self.annualised_cost_eur_per_year,
@@ -74,6 +85,53 @@ class SizingResult:
 def _v(x) -> float:
     v = pyo.value(x, exception=False)
     return 0.0 if v is None else float(v)
+
+
+def predicted_operation(m, case, day_tables) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """What the solved model predicts for its first block of years (the first ``years_per_block`` years),
+    expected over the scenarios (EUR, kW):
+
+    - per calendar day (0..364) of the year: the energy cost of the typical day standing for it
+      (purchases at p0 - resale at p2 + energy charge f2 + generator fuel);
+    - per month: the overrun charge f3 x max(0, month's peak - threshold x P), scaled like the model's
+      by 365 / (12 x billing_period_days), and the month's expected peak purchase;
+    - per scenario and typical day: the day's peak purchase and its overrun above threshold x P.
+    The demand charge f1 x P is not in them (a first-stage cost: f1 x P per billing period)."""
+    c = case.contract
+    rs = c.resale
+    months_factor = 365.0 / (12.0 * c.billing_period_days)
+    thr_kw = c.overrun_threshold * _v(m.subscribed_kw)
+    prob = m.probability
+    n_cal = None
+    daily, monthly, peaks = None, {}, []
+    for s, days in zip(m.SCEN, day_tables):
+        b = m.scen[s]
+        price = np.asarray(days.values["p0_eur_per_mwh"], dtype=float)
+        resale = price - rs.discount_ratio_mean * np.abs(price) - rs.fee_eur_per_mwh
+        buy = np.array([[_v(b.buy_kw[0, d, h]) for h in range(24)] for d in range(days.n_days)])
+        sell = np.array([[_v(b.sell_kw[0, d, h]) for h in range(24)] for d in range(days.n_days)])
+        fuel = np.zeros(days.n_days)
+        for i in b.GEN:
+            rate = m.site_data[i].fuel_eur_per_mwh / 1000.0
+            fuel += rate * np.array([sum(_v(b.generator_kw[i, 0, d, h]) for h in range(24)) for d in range(days.n_days)])
+        energy = (np.sum(price * buy - resale * sell, axis=1) / 1000.0 + c.energy_charge_eur_per_kwh * buy.sum(axis=1)
+                  + fuel)  # hourly typical days: kW x 1 h
+        doy = np.asarray(days.day_of_year, dtype=int)
+        n_cal = len(doy)
+        daily = (0.0 if daily is None else daily) + prob[s] * energy[doy]
+        for mo in b.MONTHS:
+            row = monthly.setdefault(int(mo) + 1, {"overrun_eur": 0.0, "overrun_kw": 0.0, "peak_kw": 0.0})
+            row["overrun_kw"] += prob[s] * _v(b.overrun_kw[0, mo])
+            row["overrun_eur"] += prob[s] * months_factor * c.overrun_charge_eur_per_kw * _v(b.overrun_kw[0, mo])
+            row["peak_kw"] += prob[s] * _v(b.peak_kw[0, mo])
+        for d in range(days.n_days):
+            peak = _v(b.day_peak_kw[0, d])
+            peaks.append({"scenario": s, "typical_day": d, "weight_days": float(days.weights[d]), "peak_kw": peak,
+                          "overrun_kw": max(0.0, peak - thr_kw)})
+    dates = pd.date_range("2025-01-01", periods=n_cal, freq="D")  # a non-leap calendar year
+    daily_table = pd.DataFrame({"day_of_year": np.arange(n_cal), "month": dates.month, "energy_eur": daily})
+    monthly_table = pd.DataFrame([{"month": mo, **row} for mo, row in sorted(monthly.items())])
+    return daily_table, monthly_table, pd.DataFrame(peaks)
 
 
 def extract_result(m, case, options, day_tables, info: dict) -> SizingResult:
@@ -149,10 +207,15 @@ def extract_result(m, case, options, day_tables, info: dict) -> SizingResult:
                                           "full_cycles", "replaced"])
     info = dict(info)
     info.setdefault("years", options.years)
+    daily, monthly, peaks = predicted_operation(m, case, day_tables)
+    info["predicted_first_year_operating_eur"] = float(
+        daily["energy_eur"].sum() + monthly["overrun_eur"].sum()
+        + case.contract.demand_charge_eur_per_kw_month * _v(m.subscribed_kw) * 365.0 / case.contract.billing_period_days)
     return SizingResult(
         lower_bound_eur=float(info["lower_eur"]), upper_bound_eur=float(info["upper_eur"]), sizes=sizes,
         subscribed_power_kw=_v(m.subscribed_kw), npv_breakdown=breakdown, lcoe_eur_per_mwh=lcoe,
-        annualised_cost_eur_per_year=annual, soh=soh, replacement_years=repl, dispatch=dispatch, info=info)
+        annualised_cost_eur_per_year=annual, soh=soh, replacement_years=repl, dispatch=dispatch, info=info,
+        daily_prediction=daily, monthly_prediction=monthly, typical_day_peaks=peaks)
 
 
 # ------------------------------------------------------------------------------------------------

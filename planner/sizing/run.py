@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import sys
 import time
 import warnings
@@ -12,7 +13,7 @@ import warnings
 import pandas as pd
 
 from planner.progress import Progress
-from planner.sizing.inputs import prepare_days
+from planner.sizing.lines import describe_load, prepare_sizing_days
 from planner.sizing.methods import method as sizing_method
 from planner.sizing.methods.ef import solve_ef
 from planner.sizing.model import SizingOptions
@@ -53,7 +54,8 @@ def subscription_note(contract) -> str | None:
 
 def run_sizing(case, years=None, days=16, n_scenarios=10, method="ef", random_state=0, progress=True, output_dir=None,
                *, years_per_block=5, ageing=True, integer=True, include_lines=False, sensitivity=False,
-               time_limit=None, mip_rel_gap=1e-3, ph_options=None, shared_data=None) -> SizingResult:
+               time_limit=None, mip_rel_gap=1e-3, ph_options=None, shared_data=None,
+               lines_time_limit_per_day=5.0) -> SizingResult:
     """Size the microgrids and the subscribed power of ``case`` under price and weather uncertainty.
 
     years : horizon (default ``case.economics.horizon_years``), grouped into blocks of
@@ -64,6 +66,12 @@ def run_sizing(case, years=None, days=16, n_scenarios=10, method="ef", random_st
         progressive hedging; bounds = Lagrangian bound with the final W and the evaluated rounded xbar)
         or 'decomposed' (scenarios solved apart in ``ph_options['processes']`` processes, default 2: the
         wait-and-see relaxation bound and the rounded mean sizes evaluated on every scenario).
+    include_lines : the production lines' power in each typical day's load is their schedule by the
+        day-ahead model on that day with the existing system (``planner.sizing.lines``; each of a day's
+        two solves within ``lines_time_limit_per_day`` seconds, at most a quarter of ``time_limit`` for all),
+        else (the default) their daily average power (flat). ``result.info['load']`` says which load was
+        used. Not the default: today's schedule is made for today's subscribed power, and fixing it makes
+        sizing conservative (docs/benchmarks.md, "Production lines in sizing").
     sensitivity : also re-solve for discount rate 4/8 %, capital costs x0.8/x1.2, price level x0.7/x1.3.
     """
     t0 = time.perf_counter()
@@ -78,19 +86,35 @@ def run_sizing(case, years=None, days=16, n_scenarios=10, method="ef", random_st
     if note:
         warnings.warn(note, stacklevel=2)
         log.message(note)
-    tables, probs, names, scen = prepare_days(case, days, n_scenarios, random_state, shared_data=shared_data)
+    days_total = n_scenarios * (days if days is not None else 365)
+    per_day = lines_time_limit_per_day
+    if time_limit is not None:
+        # a quarter of the time limit for the lines' schedules, two solves a day (fixed, then free)
+        per_day = max(1.0, min(per_day or math.inf, 0.25 * time_limit / max(1, 2 * days_total)))
+
+    def prepare(price_factor=1.0):
+        return prepare_sizing_days(case, days, n_scenarios, random_state, price_factor, shared_data,
+                                   include_lines=include_lines, time_limit_per_day=per_day, progress=log)
+
+    tables, probs, names, scen, lines_record = prepare()
+    load = describe_load(case, "schedule" if lines_record is not None else "average")
+    log.message(f"demand in sizing: {load}")
     log.message(f"{len(tables)} scenarios x {tables[0].n_days} days, {years} years in "
                 f"{len(options.blocks())} blocks; solving ({method})")
     model, info = solve(case, tables, probs, options, names, time_limit=time_limit, mip_rel_gap=mip_rel_gap,
                         method_options=ph_options, progress=log)
     info.update({"days": days, "n_scenarios": n_scenarios, "random_state": random_state,
                  "years_per_block": years_per_block,
-                 "n_typical_days": tables[0].n_days, "price_levels_eur_per_mwh": list(map(float, scen.price_levels_eur_per_mwh)),
+                 "n_typical_days": tables[0].n_days, "load": load,
+                 "lines_load": "schedule" if lines_record is not None else "average",
+                 "lines_schedule_days": None if lines_record is None else lines_record["days"],
+                 "price_levels_eur_per_mwh": list(map(float, scen.price_levels_eur_per_mwh)),
                  "end_of_life_soh": next((s.microgrid.battery.end_of_life_soh for s in case.sites
                                           if s.microgrid.battery is not None), 0.8)})
     result = extract_result(model, case, options, tables, info)
     result.info["day_tables"] = None
     result.dispatch["_day_tables"] = dict(zip(names, tables))
+    result.dispatch["_lines_schedules"] = None if lines_record is None else lines_record["schedules"]
     log.message(f"NPV {result.upper_bound_eur / 1e6:.3f} MEUR, lower bound {result.lower_bound_eur / 1e6:.3f}, "
                 f"gap {100 * result.gap:.2f} %")
     if sensitivity:
@@ -99,8 +123,7 @@ def run_sizing(case, years=None, days=16, n_scenarios=10, method="ef", random_st
                  "pv_kwp": result.sizes.pv_total_kwp.sum(), "wind_kw": result.sizes.wind_total_kw.sum(),
                  "subscribed_kw": result.subscribed_power_kw}]
         for param, value, c2, price_factor in sensitivity_cases(case):
-            t2, p2, n2 = (tables, probs, names) if price_factor == 1.0 else prepare_days(
-                case, days, n_scenarios, random_state, price_factor, shared_data)[:3]
+            t2, p2, n2 = (tables, probs, names) if price_factor == 1.0 else prepare(price_factor)[:3]
             m2, i2 = solve_ef(c2, t2, p2, options, n2, time_limit=time_limit, mip_rel_gap=mip_rel_gap)
             r2 = extract_result(m2, c2, options, t2, i2)
             rows.append({"parameter": param, "value": value, "npv_eur": r2.upper_bound_eur,

@@ -22,6 +22,10 @@ class TableNames:
     plan_days: str = "plan_days"
     day_ahead_nominations: str = "day_ahead_nominations"
     dispatch: str = "dispatch"
+    sizing_results: str = "sizing_results"
+    sizing_sizes: str = "sizing_sizes"
+    sizing_npv: str = "sizing_npv"
+    replay_days: str = "replay_days"
 
     def problems(self) -> list[str]:
         out = []
@@ -35,6 +39,13 @@ class TableNames:
 
 
 UTC_TIME = sa.DateTime(timezone=True)
+#: float columns of sizing_sizes (one row per site; the unit is the name's suffix)
+SIZE_COLUMNS = ("pv_new_kwp", "pv_total_kwp", "pv_area_m2", "wind_new_kw", "wind_total_kw", "battery_new_kwh",
+                "battery_new_kw", "battery_total_kwh", "battery_total_kw", "generator_new_kw", "generator_total_kw")
+#: float columns of replay_days, read from the replay's daily table (every other field goes to detail_json)
+REPLAY_FLOAT_COLUMNS = ("cost_eur", "day_ahead_energy_eur", "operating_eur", "overrun_eur", "unserved_kwh",
+                        "soc_shortfall_kwh", "day_ahead_mwh", "day_peak_kw", "month_peak_kw", "soc_end_kwh",
+                        "lower_bound_eur", "upper_bound_eur", "gap", "day_time_s")
 
 
 def build_tables(names: TableNames, metadata: sa.MetaData) -> dict[str, sa.Table]:
@@ -106,10 +117,62 @@ def build_tables(names: TableNames, metadata: sa.MetaData) -> dict[str, sa.Table
         sa.Column("scenario", sa.Text, primary_key=True),
         sa.Column("period", sa.Integer, primary_key=True),
         sa.Column("quantity", sa.Text, primary_key=True),
+        sa.Column("site", sa.Text),
         sa.Column("start_utc", UTC_TIME, nullable=False),
         sa.Column("value", sa.Float),
         sa.Column("unit", sa.String(16), nullable=False),
         sa.Column("run_id", sa.String(32), nullable=False),
     )
+    sizing_results = sa.Table(
+        names.sizing_results, metadata,
+        sa.Column("case_name", sa.Text, primary_key=True),
+        sa.Column("run_id", sa.String(32), nullable=False),
+        sa.Column("case_hash", sa.String(64), nullable=False),
+        sa.Column("method", sa.Text, nullable=False),
+        sa.Column("n_scenarios", sa.Integer),
+        sa.Column("n_typical_days", sa.Integer),
+        sa.Column("horizon_years", sa.Integer),
+        sa.Column("lower_bound_eur", sa.Float, nullable=False),
+        sa.Column("upper_bound_eur", sa.Float, nullable=False),
+        sa.Column("gap", sa.Float, nullable=False),
+        sa.Column("lcoe_eur_per_mwh", sa.Float),
+        sa.Column("annualised_cost_eur_per_year", sa.Float),
+        sa.Column("subscribed_power_kw", sa.Float, nullable=False),
+        sa.Column("base_load", sa.Text),
+        sa.Column("written_utc", UTC_TIME, nullable=False),
+    )
+    sizing_sizes = sa.Table(
+        names.sizing_sizes, metadata,
+        sa.Column("case_name", sa.Text, primary_key=True),
+        sa.Column("site", sa.Text, primary_key=True),
+        *[sa.Column(name, sa.Float) for name in SIZE_COLUMNS],
+        sa.Column("pv_modules_new", sa.Integer),
+        sa.Column("turbines_new", sa.Integer),
+        sa.Column("pv_module", sa.Text),
+        sa.Column("turbine_type", sa.Text),
+        sa.Column("run_id", sa.String(32), nullable=False),
+    )
+    sizing_npv = sa.Table(
+        names.sizing_npv, metadata,
+        sa.Column("case_name", sa.Text, primary_key=True),
+        sa.Column("component", sa.Text, primary_key=True),
+        sa.Column("npv_eur", sa.Float, nullable=False),
+        sa.Column("run_id", sa.String(32), nullable=False),
+    )
+    replay_days = sa.Table(
+        names.replay_days, metadata,
+        sa.Column("case_name", sa.Text, primary_key=True),
+        sa.Column("day_local", sa.Date, primary_key=True),
+        sa.Column("policy", sa.Text, primary_key=True),
+        sa.Column("operated_by", sa.Text),
+        *[sa.Column(name, sa.Float) for name in REPLAY_FLOAT_COLUMNS],
+        sa.Column("plan_status", sa.Text),
+        sa.Column("fallback", sa.Boolean),
+        sa.Column("fallback_reason", sa.Text),
+        sa.Column("detail_json", sa.Text, nullable=False),
+        sa.Column("run_id", sa.String(32), nullable=False),
+    )
     return {"runs": runs, "meter_readings": meter_readings, "meter_repairs": meter_repairs,
-            "plan_days": plan_days, "day_ahead_nominations": nominations, "dispatch": dispatch}
+            "plan_days": plan_days, "day_ahead_nominations": nominations, "dispatch": dispatch,
+            "sizing_results": sizing_results, "sizing_sizes": sizing_sizes, "sizing_npv": sizing_npv,
+            "replay_days": replay_days}

@@ -18,7 +18,7 @@ from planner.policy.registry import COMPARED, POLICIES, make_policy
 def tiny():
     """One site with PV and a battery, a 2-state lattice, a briefly trained SDDP policy, 3 paths."""
     case = one_site_case(base_load_kw=300.0, pv_kwp=400.0)
-    scenarios = synthetic_scenarios(case, 40, random_state=0)
+    scenarios = synthetic_scenarios(case, 60, random_state=0)  # 2 states x 30 paths per node
     inp = policy_inputs(case, expected_value_schedule(case, scenarios), scenarios)
     model = build_policy_model(inp, scenarios, n_states=2, random_state=0)
     sddp.train(model.graph, iteration_limit=5, print_level=0, random_state=0)

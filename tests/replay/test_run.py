@@ -13,6 +13,7 @@ import pytest
 
 from planner.cli import main
 from planner.replay.day import FIXED, RULE, ReplayOptions
+from planner.replay.policies import PERFECT_MONTH
 from planner.replay.run import TIME_COLUMNS, run_replay
 from planner.solvers.mpi import mpiexec_path
 
@@ -95,7 +96,8 @@ def test_replay_help_shows_every_option_with_its_help(capsys):
     assert main(["replay", "--help"]) == 0
     text = capsys.readouterr().out
     for option in ("--start", "--end", "--method", "--scenarios", "--plan-time-limit", "--max-plan-gap",
-                   "--day-ahead-unknown", "--workers", "--data", "--time-limit"):
+                   "--day-ahead-unknown", "--workers", "--data", "--time-limit", "--policies", "--sddp-iterations",
+                   "--recalibrate-every", "--carry-stocks"):
         assert option in text
     assert "(default: ef)" in " ".join(text.split())
 
@@ -111,3 +113,16 @@ def test_months_over_two_mpi_ranks_give_the_serial_result(small_case, real_days,
                        progress=False, n_ranks=2)
     assert ranks.days_computed == 2
     pd.testing.assert_frame_equal(comparable(ranks.daily), comparable(serial.daily))
+
+
+def test_month_bound_rows_and_figures_are_written_and_read_back(small_case, real_days, tmp_path):
+    opts = ReplayOptions(n_scenarios=2, policies=(RULE, PERFECT_MONTH))
+    first = run_replay(small_case, "2022-01-10", "2022-01-11", opts, tmp_path, real=real_days, progress=False)
+    assert (tmp_path / "months" / "2022-01.json").exists()
+    assert sorted(first.daily["policy"].unique()) == sorted([RULE, PERFECT_MONTH])
+    assert len(first.daily) == 4
+    for name in ("cumulative_saving", "monthly_bills", "state", "forecast_coverage"):
+        assert (tmp_path / "figures" / f"{name}.png").exists()
+    again = run_replay(small_case, "2022-01-10", "2022-01-11", opts, tmp_path, real=real_days, progress=False)
+    assert again.days_computed == 0
+    pd.testing.assert_frame_equal(comparable(again.daily), comparable(first.daily))

@@ -6,8 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from planner.replay.compare import block_bootstrap_mean, savings_table, week_blocks
+from planner.replay.compare import (block_bootstrap_mean, block_bootstrap_ratio, paired_difference, savings_table,
+                                    week_blocks)
 from planner.replay.day import FIXED, RULE
+from planner.replay.policies import PERFECT_MONTH
 from planner.replay.settle import monthly_bills
 
 
@@ -54,3 +56,37 @@ def test_one_week_gives_no_interval():
 def test_week_blocks_follow_iso_weeks():
     blocks = week_blocks(pd.date_range("2022-01-01", periods=10))   # Sat 1 Jan 2022 is in ISO week 52 of 2021
     assert list(blocks[:3]) == [202152, 202152, 202201]
+
+
+def test_share_of_the_month_bound_by_hand():
+    """The policy saves half of what the month in hindsight saves, every day: share 0.5, interval [0.5, 0.5]."""
+    frame = daily([100.0] * 14, [90.0] * 14)
+    bound = frame[frame["policy"] == FIXED].assign(policy=PERFECT_MONTH, cost_eur=80.0)
+    table = savings_table(pd.concat([frame, bound]), n_boot=500).set_index("policy")
+    row = table.loc[FIXED]
+    assert row["perfect_foresight_reference"] == PERFECT_MONTH
+    assert row["share_of_perfect_foresight_saving"] == pytest.approx(0.5)
+    assert row["share_ci_low"] == pytest.approx(0.5) and row["share_ci_high"] == pytest.approx(0.5)
+    assert table.loc[PERFECT_MONTH, "share_of_perfect_foresight_saving"] == pytest.approx(1.0)
+
+
+def test_ratio_interval_resamples_weeks_together():
+    # week 1: saving 10 of a bound saving 20; week 2: 30 of 40. Resampled pairs of weeks give the ratios
+    # 20/40, 40/60, 60/80 with probabilities 1/4, 1/2, 1/4: the 95 % interval is [0.5, 0.75]
+    blocks = np.array([1] * 7 + [2] * 7)
+    lo, hi = block_bootstrap_ratio(np.r_[[10 / 7] * 7, [30 / 7] * 7], np.r_[[20 / 7] * 7, [40 / 7] * 7],
+                                   blocks, n_boot=4000)
+    assert lo == pytest.approx(0.5) and hi == pytest.approx(0.75)
+
+
+def test_paired_difference_between_two_policies_by_hand():
+    # the fixed schedule saves 10 EUR a day in week 1 and 30 in week 2 against the rule: against the rule
+    # the same numbers; against itself nothing
+    frame = daily([100.0] * 14, [90.0] * 7 + [70.0] * 7)
+    out = paired_difference(frame, FIXED, RULE, n_boot=4000)
+    assert out["saving_eur_per_day"] == pytest.approx(20.0)
+    assert (out["saving_ci_low_eur_per_day"], out["saving_ci_high_eur_per_day"]) == pytest.approx((10.0, 30.0))
+    reverse = paired_difference(frame, RULE, FIXED, n_boot=4000)
+    assert reverse["saving_eur_per_day"] == pytest.approx(-20.0)
+    with pytest.raises(ValueError, match="not replayed"):
+        paired_difference(frame, PERFECT_MONTH, RULE)

@@ -6,7 +6,13 @@ import pytest
 from scipy import stats
 from sklearn.base import clone
 
-from scenarios.forecast_price import DayAheadPriceForecaster, daily_matrix, fit_lear, lear_features
+from scenarios.forecast_price import (
+    DayAheadPriceForecaster,
+    daily_matrix,
+    fit_lear,
+    lear_features,
+    level_state_paths,
+)
 from scenarios.history import load_epftoolbox
 from scenarios.metrics import crps_from_quantiles, interval_coverage
 
@@ -159,3 +165,61 @@ def test_paths_widen_with_lead_time_and_start_as_the_day_forecast(shared_data):
     first_day = model.sample(1000, random_state=2).values[:, :, 0]
     np.testing.assert_allclose(np.median(paths.values[:, :24, 0], axis=0), np.median(first_day, axis=0),
                                atol=0.15 * spread[0])
+
+
+def random_walk_prices(n_days=900, sigma=3.0, seed=0):
+    """Daily level a Gaussian random walk (sd ``sigma`` EUR/MWh a day) + a fixed hourly shape + noise."""
+    rng = np.random.default_rng(seed)
+    days = pd.date_range("2019-01-01", periods=n_days, freq="D")
+    level = 60 + np.cumsum(sigma * rng.standard_normal(n_days))
+    shape = 15 * np.sin(2 * np.pi * (np.arange(24) - 6) / 24)
+    P = level[:, None] + shape[None, :] + rng.standard_normal((n_days, 24))
+    return pd.DataFrame(P, index=days, columns=range(24)), level, shape, rng
+
+
+def test_level_state_spread_grows_like_the_random_walk_it_learnt():
+    """For a random-walk level the daily mean at lead k has sd sigma sqrt(k) (day 1 given with sd sigma)."""
+    sigma, n = 3.0, 4000
+    prices, level, shape, rng = random_walk_prices(sigma=sigma)
+    day = prices.index[-1] + pd.Timedelta(days=1)
+    first = (level[-1] + sigma * rng.standard_normal(n))[:, None] + shape + rng.standard_normal((n, 24))
+    paths = level_state_paths(first, prices, day, 8, window_days=728, same_weekday=False, random_state=1)
+    assert paths.values.shape == (n, 8 * 24, 1)
+    np.testing.assert_array_equal(paths.values[:, :24, 0], first)
+    daily = paths.values[:, :, 0].reshape(n, 8, 24).mean(axis=2)
+    np.testing.assert_allclose(daily.std(axis=0), sigma * np.sqrt(np.arange(1, 9)), rtol=0.1)
+    assert np.all(np.diff(np.quantile(daily, 0.95, axis=0) - np.quantile(daily, 0.05, axis=0)) > 0)
+    # the hourly shape of later days is the learnt one (peak-to-trough 30 EUR/MWh)
+    later = paths.values[:, 5 * 24:6 * 24, 0].mean(axis=0)
+    assert later.max() - later.min() == pytest.approx(30, rel=0.1)
+
+
+def test_level_state_reads_no_price_of_the_day_or_later_and_checks_input():
+    prices, level, shape, rng = random_walk_prices(n_days=400, seed=3)
+    day = prices.index[300]
+    first = level[299] + shape + rng.standard_normal((50, 24))
+    a = level_state_paths(first, prices, day, 5, random_state=0)
+    spoiled = prices.copy()
+    spoiled.loc[day:] = 1e6
+    b = level_state_paths(first, spoiled, day, 5, random_state=0)
+    np.testing.assert_array_equal(a.values, b.values)
+    with pytest.raises(ValueError, match="first_day"):
+        level_state_paths(first[:, :23], prices, day, 5)
+    with pytest.raises(ValueError, match="window_days"):
+        level_state_paths(first, prices, day, 5, window_days=20)
+    with pytest.raises(ValueError, match="prices must hold the days up to"):
+        level_state_paths(first, prices.iloc[:200], day, 5)
+
+
+def test_forecaster_level_paths_start_with_its_day_and_read_no_later_price():
+    frame = synthetic_history(150, noise=5.0, seed=2)
+    day = pd.Timestamp("2020-05-20")
+    model = DayAheadPriceForecaster(**SMALL).fit(frame, day)
+    spoiled = frame.copy()
+    spoiled.loc[day:, "price_eur_per_mwh"] = np.nan
+    paths = model.sample_level_paths(400, 5, spoiled, window_days=120, random_state=3)
+    assert paths.values.shape == (400, 5 * 24, 1) and np.isfinite(paths.values).all()
+    first = model.sample(400, random_state=4).values[:, :, 0]
+    np.testing.assert_allclose(np.median(paths.values[:, :24, 0], axis=0), np.median(first, axis=0), atol=3.0)
+    again = model.sample_level_paths(400, 5, frame, window_days=120, random_state=3)
+    np.testing.assert_array_equal(again.values, paths.values)

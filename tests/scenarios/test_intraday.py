@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy.stats import norm
 from sklearn.base import clone
 
-from scenarios.intraday import P0, P1, P2, IntradayResaleModel
+from scenarios.intraday import P0, P1, P2, IntradayResaleModel, load_error_premium_ratios
 from scenarios.scenario_set import ScenarioSet
 
 
@@ -98,3 +99,50 @@ def test_validation_messages(p0_paths):
     with pytest.raises(KeyError, match="lacks variable 'p0_eur_per_mwh'"):
         bad = ScenarioSet(np.zeros((2, 3, 1)), [0.5, 0.5], ("load_kw",))
         IntradayResaleModel().sample(bad)
+
+
+def _linear_market(n_days=200, b=0.001, mu=np.log(0.05), s=0.8, seed=0):
+    """Price = 10 + b x load forecast exactly; actual load off by an error whose implied ratio
+    |b e| / p is lognormal(mu, s) with a random sign."""
+    rng = np.random.default_rng(seed)
+    index = pd.date_range("2021-01-01", periods=24 * n_days, freq="h")
+    forecast = 60000 + 8000 * np.sin(np.arange(len(index)) / 24 * 2 * np.pi) + 3000 * rng.standard_normal(len(index))
+    price = 10 + b * forecast
+    ratio = np.exp(mu + s * rng.standard_normal(len(index)))
+    actual = forecast + rng.choice([-1, 1], len(index)) * ratio * price / b
+    frame = pd.DataFrame({"price_eur_per_mwh": price, "load_forecast_mw": forecast, "load_actual_mw": actual},
+                         index=index)
+    return frame, pd.Series(ratio, index=index)
+
+
+def test_load_error_ratios_recover_the_implied_deviation_and_the_lognormal():
+    frame, ratio = _linear_market()
+    got = load_error_premium_ratios(frame, "2021-02-01", "2021-07-01")
+    np.testing.assert_allclose(got.to_numpy(), ratio.loc[got.index].to_numpy(), rtol=1e-6)
+    model = IntradayResaleModel.from_load_errors(frame, "2021-02-01", "2021-07-01")
+    true = np.exp(np.log(0.05) + 0.8 * norm.ppf([0.05, 0.5, 0.95]))
+    np.testing.assert_allclose(model.ratio_quantiles([0.05, 0.5, 0.95]), true, rtol=0.08)
+    assert model.hourly_correlation == pytest.approx(0.0, abs=0.05)  # independent errors hour to hour
+    assert model.premium_ratio_mean == model.resale_discount_ratio_mean
+
+
+def test_load_error_ratios_read_no_price_of_the_day_for_the_slope_and_check_input():
+    frame, _ = _linear_market(n_days=60, seed=1)
+    a = load_error_premium_ratios(frame, "2021-02-10", "2021-02-10")
+    spoiled = frame.copy()
+    spoiled.loc["2021-02-11":, "price_eur_per_mwh"] *= 5  # later prices do not move day 10's slope
+    b = load_error_premium_ratios(spoiled, "2021-02-10", "2021-02-10")
+    pd.testing.assert_series_equal(a, b)
+    with pytest.raises(KeyError, match="load_actual_mw"):
+        load_error_premium_ratios(frame.drop(columns="load_actual_mw"), "2021-02-10", "2021-02-20")
+    with pytest.raises(ValueError, match="slope_window_days"):
+        load_error_premium_ratios(frame, "2021-02-10", "2021-02-20", slope_window_days=1)
+
+
+def test_load_error_proxy_bands_cover_2022(entsoe_history):
+    """Fit on 2015-2021, check on 2022: the 90 % band of the premium ratio covers the proxy's 2022 hours."""
+    frame = entsoe_history.between("2015-01-05", "2022-12-31").frame
+    model = IntradayResaleModel.from_load_errors(frame, "2015-02-01", "2021-12-31")
+    lo, hi = model.ratio_quantiles([0.05, 0.95])
+    r = load_error_premium_ratios(frame, "2022-01-01", "2022-12-31")
+    assert 0.85 <= float(((r >= lo) & (r <= hi)).mean()) <= 0.95

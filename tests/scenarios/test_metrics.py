@@ -290,3 +290,22 @@ def test_diebold_mariano_by_hand():
 def test_diebold_mariano_rejects_bad_alternative():
     with pytest.raises(ValueError, match="alternative"):
         metrics.diebold_mariano([1.0, 2.0, 3.0], [0.0, 1.0, 1.0], alternative="better")
+
+
+def test_block_bootstrap_flatness_allows_for_dependent_ranks():
+    """Ranks repeated 12 times a day: the naive chi-square rejects flat, the day-block bootstrap does not;
+    a truly non-flat histogram is rejected by both."""
+    rng = np.random.default_rng(0)
+    days = np.repeat(np.arange(365), 12)
+    p_naive, p_boot = [], []
+    for seed in range(10):
+        ranks = np.repeat(np.random.default_rng(seed).integers(0, 51, size=365), 12)
+        statistic, p = metrics.block_bootstrap_flatness(ranks, 51, days, 500, seed)
+        assert statistic == pytest.approx(metrics.chi_square_flatness(np.bincount(ranks, minlength=51))[0])
+        p_naive.append(metrics.chi_square_flatness(np.bincount(ranks, minlength=51))[1])
+        p_boot.append(p)
+    assert max(p_naive) < 1e-6 and np.median(p_boot) > 0.1
+    skewed = np.repeat(np.minimum(rng.integers(0, 51, size=365), rng.integers(0, 51, size=365)), 12)
+    assert metrics.block_bootstrap_flatness(skewed, 51, days, 500, 0)[1] < 0.01
+    with pytest.raises(ValueError, match="ranks must lie"):
+        metrics.block_bootstrap_flatness(np.array([0, 51]), 51, np.array([0, 1]))

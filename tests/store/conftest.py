@@ -1,10 +1,10 @@
 """Fixtures of the store tests: a SQLite store in a temporary folder, a PostgreSQL store in a fresh schema of
-the throw-away cluster that .ci/run starts (PLANNER_TEST_PG_URL; skipped locally when absent, a failure
-under CI=true), a metered one-site case and its plans on 23- and 25-hour days."""
+the database of the ``postgres_url`` fixture (tests/conftest.py: PLANNER_TEST_PG_URL, else a throw-away
+cluster for the session; skipped only without server binaries, a failure under CI=true), a metered
+one-site case and its plans on 23- and 25-hour days."""
 
 from __future__ import annotations
 
-import os
 import uuid
 
 import numpy as np
@@ -20,19 +20,8 @@ from scenarios.scenario_set import ScenarioSet
 UTC_YEAR = pd.date_range("2018-12-31 23:00", "2019-12-31 22:45", freq="15min", tz="UTC")
 
 
-def postgres_url() -> str:
-    url = os.environ.get("PLANNER_TEST_PG_URL")
-    if not url:
-        message = ("PLANNER_TEST_PG_URL is not set: start a throw-away cluster with "
-                   "`eval \"$(bash .ci/pg_start)\"` (stop it with `bash .ci/pg_stop $PLANNER_TEST_PG_DIR`)")
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message + " -- under CI the database tests must run")
-        pytest.skip(message)
-    return url
-
-
 @pytest.fixture
-def make_store(tmp_path):
+def make_store(tmp_path, request):
     """``make_store(backend, names=TableNames())``: a fresh store on 'sqlite' or 'postgresql'."""
     made = []
 
@@ -40,7 +29,7 @@ def make_store(tmp_path):
         if backend == "sqlite":
             store = Store.in_folder(tmp_path / f"out{len(made)}", names)
         else:
-            url = postgres_url()
+            url = request.getfixturevalue("postgres_url")
             schema = f"test_{uuid.uuid4().hex[:12]}"
             engine = sa.create_engine(url)
             with engine.begin() as conn:
@@ -86,9 +75,10 @@ def meter_csv(tmp_path_factory):
     return path
 
 
-def metered_case(path, day: str, hours: int):
+def metered_case(path, day: str):
+    """A one-site case on the metered load, without horizon_hours: the horizon is the local day."""
     return case_from_dict({
-        "name": "metered plant", "horizon_hours": hours, "period_minutes": 60, "scenarios": {"day": day},
+        "name": "metered plant", "period_minutes": 60, "scenarios": {"day": day},
         "contract": {"subscribed_power_kw": 5000.0, "demand_charge_eur_per_kw_month": 0.0,
                      "overrun_charge_eur_per_kw": 0.0},
         "sites": [{"name": "plant", "latitude": 45.0, "longitude": 5.0,
@@ -108,7 +98,7 @@ def two_price_scenarios(n_periods: int, intraday_eur_per_mwh: float = 80.0) -> S
 def dst_plans(meter_csv):
     """{day: (case, plan)} for the 23-hour 2019-03-31 and the 25-hour 2019-10-27, metered load."""
     out = {}
-    for day, hours in (("2019-03-31", 23), ("2019-10-27", 25)):
-        case = metered_case(meter_csv, day, hours)
-        out[day] = (case, plan(case, scenarios=two_price_scenarios(hours), measures=False, progress=False))
+    for day in ("2019-03-31", "2019-10-27"):
+        case = metered_case(meter_csv, day)
+        out[day] = (case, plan(case, scenarios=two_price_scenarios(case.n_periods), measures=False, progress=False))
     return out

@@ -23,11 +23,10 @@ def test_ingest_writes_readings_and_repair_report(meter_csv, tmp_path, capsys):
     assert list(store.read("runs")["command"]) == ["ingest"]
 
 
-def test_plan_on_a_metered_25_hour_day_is_written_to_the_default_store(meter_csv, tmp_path, meter_power_kw):
+def test_plan_of_the_25_hour_day_has_25_periods_and_is_written_to_the_default_store(meter_csv, tmp_path, meter_power_kw):
     case_file = tmp_path / "plant.toml"
     case_file.write_text(f"""
 name = "metered site"
-horizon_hours = 25
 [scenarios]
 day = "2019-10-27"
 [contract]
@@ -52,6 +51,11 @@ unit = "kWh"
     assert rows[0][2].startswith("2019-10-26 22:00:00") and len(rows) == 25
     assert runs == [("plan", "metered site", 64, "done")]
     assert list(pd.read_csv(out / "repairs_plant.csv")["kind"]) == ["dst_fold_resolved"] * 8
+    nominations = pd.read_csv(out / "day_ahead_nominations.csv")
+    assert list(nominations.columns) == ["zone", "period", "start_local", "start_utc", "end_utc", "power_kw",
+                                         "energy_kwh"]
+    assert len(nominations) == 25 and nominations["start_local"].iloc[-1] == "2019-10-27T23:00:00+01:00"
+    assert nominations["start_utc"].iloc[0] == "2019-10-26 22:00:00+00:00"
     # day-ahead purchases are never negative nor above the highest metered load of the day
     load = meter_power_kw(pd.date_range("2019-10-26 22:00", periods=100, freq="15min", tz="UTC"))
     assert all(0.0 <= r[3] <= load.max() + 1e-6 for r in rows)

@@ -77,6 +77,10 @@ def test_plan_rows_carry_timestamps_with_offsets_and_units(backend, make_store, 
     assert dispatch.empty  # no battery on this site: no such quantity
     units = store.read("dispatch").groupby("quantity")["unit"].first()
     assert units["plant:grid_kw"] == "kW" and units["p0_eur_per_mwh"] == "EUR/MWh"
+    # per scenario, period and site: the site's rows carry its name, the contract's none
+    grid = store.read("dispatch", quantity="plant:grid_kw")
+    assert set(grid["site"]) == {"plant"} and len(grid) == 2 * (23 + 25)  # two scenarios
+    assert store.read("dispatch", quantity="p0_eur_per_mwh")["site"].isna().all()
 
 
 def test_rerunning_a_day_replaces_its_rows(backend, make_store, dst_plans, meter_csv):
@@ -170,7 +174,8 @@ def test_malicious_table_names_and_values_do_not_execute_sql(backend, make_store
     store.write_meter_data(data, store.start_run("ingest"))
     names = set(sa.inspect(store.engine).get_table_names(schema=store.metadata.schema))
     assert names == {"runs", "plan_days", "dispatch", "meter_repairs", 'nominations"; DROP TABLE runs; --',
-                     "readings'); DELETE FROM runs; --"}
+                     "readings'); DELETE FROM runs; --", "sizing_results", "sizing_sizes", "sizing_npv",
+                     "replay_days"}
     assert store.count("runs") == 2
     assert set(store.read("day_ahead_nominations")["case_name"]) == {"x'); DROP TABLE plan_days; --"}
     assert set(store.read("meter_readings")["meter_id"]) == {"m'); DROP TABLE runs; --"}

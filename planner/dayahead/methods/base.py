@@ -7,6 +7,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from types import ModuleType
 
+from planner.progress import seconds_left
 from planner.results import SolveResult
 
 
@@ -34,10 +35,14 @@ class DayAheadProblem:
         return {"case": self.case, "scenarios": self.scenarios, "schedule_first_stage": self.schedule_first_stage}
 
     def time_left(self, minimum: float = 1.0) -> float | None:
-        """Seconds left of the time limit (at least ``minimum``), None without a limit."""
-        if self.time_limit is None:
-            return None
-        return max(minimum, self.time_limit - (time.perf_counter() - self.started))
+        """Seconds left of the time limit (at least ``minimum``), never beyond what is left of the running
+        command's wall-clock limit (``planner.progress.seconds_left``; then at least 0.1 s, so that a
+        solve stopped there still returns its incumbent); None without either limit."""
+        own = None if self.time_limit is None else max(minimum, self.time_limit - (time.perf_counter() - self.started))
+        wall = seconds_left()
+        if wall is None:
+            return own
+        return max(0.1, wall) if own is None else min(own, max(0.1, wall))
 
 
 @dataclass

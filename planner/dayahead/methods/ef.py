@@ -1,5 +1,11 @@
 """The extensive form solved by HiGHS, preceded (when the case has production lines) by a site-by-site
-schedule heuristic whose plan is a first incumbent."""
+schedule heuristic whose plan is a first incumbent and the extensive form's MIP start.
+
+One persistent HiGHS instance serves both solves (the model is translated once; fixing and freeing the
+schedule is an in-place update). Started from the heuristic's plan, HiGHS holds an incumbent from its
+first second and stops as soon as its dual bound certifies the gap (often right after the root LP),
+instead of spending the time limit on the root node's cuts before it finds any plan of its own.
+"""
 
 from __future__ import annotations
 
@@ -10,13 +16,15 @@ from planner.dayahead.data import mean_data
 from planner.dayahead.methods.base import Incumbent, Method, MethodOutcome, DayAheadProblem
 from planner.dayahead.model import line_blocks, schedule_values, site_schedule_heuristic
 from planner.progress import Progress
-from planner.solvers.highs import solve_with_bounds
-from planner.stochastic.ef import build_ef, ef_scenarios, first_stage_values, solve_ef
+from planner.results import SolveResult
+from planner.solvers.highs import appsi_highs, solve_with_bounds, track_variable_bounds_only
+from planner.stochastic.ef import build_ef, ef_scenarios, first_stage_values
 
 
-def heuristic_incumbent(problem: DayAheadProblem, ef) -> Incumbent | None:
+def heuristic_incumbent(problem: DayAheadProblem, ef, solver=None) -> Incumbent | None:
     """The schedule found site by site on the expected day, fixed in every scenario of the extensive form,
-    which is solved for the rest: a feasible plan (a restriction of the problem), or None."""
+    which is solved for the rest: a feasible plan (a restriction of the problem), or None. The solution
+    stays loaded in ``ef`` (a MIP start for the full solve); ``solver``: a persistent solver to reuse."""
     case = problem.case
     if not any(s.lines for s in case.sites) or problem.schedule_first_stage:
         return None
@@ -34,7 +42,7 @@ def heuristic_incumbent(problem: DayAheadProblem, ef) -> Incumbent | None:
             for key, val in schedule[site][line]["run"].items():
                 b.run[key].fix(val)
                 fixed.append(b.run[key])
-    bounds = solve_with_bounds(ef, mip_gap=problem.rel_gap / 2, time_limit=problem.time_left(5.0))
+    bounds = solve_with_bounds(ef, mip_gap=problem.rel_gap / 2, time_limit=problem.time_left(5.0), solver=solver)
     incumbent = None
     if math.isfinite(bounds.upper_bound):
         model0 = pairs[0][1]
@@ -46,24 +54,38 @@ def heuristic_incumbent(problem: DayAheadProblem, ef) -> Incumbent | None:
 
 
 class ExtensiveForm(Method):
+    """``warm_start=False``: the extensive form solved from scratch (the heuristic's plan is then only a
+    candidate incumbent, not a MIP start): the reference the warm-started path is compared with."""
+
     name = "ef"
     description = "extensive form (every scenario in one MIP, HiGHS)"
+
+    def __init__(self, warm_start: bool = True):
+        self.warm_start = warm_start
 
     def solve(self, problem: DayAheadProblem) -> MethodOutcome:
         t0 = time.perf_counter()
         log = Progress("EF", enabled=problem.progress)
         ef = build_ef(problem.module, problem.names, problem.kwargs)
         log.message(f"built {len(problem.names)} scenarios in {time.perf_counter() - t0:.1f} s")
-        heuristic = heuristic_incumbent(problem, ef)
+        # one persistent instance for both solves (between them the schedule is freed in place)
+        solver = track_variable_bounds_only(appsi_highs(threads=1)) if self.warm_start else None
+        heuristic = heuristic_incumbent(problem, ef, solver)
         if heuristic is not None:
-            log.message(f"schedule heuristic: incumbent {heuristic.upper_bound:,.2f}")
-        result, ef = solve_ef(problem.module, problem.names, problem.kwargs, mip_gap=problem.rel_gap,
-                              time_limit=problem.time_left(5.0), progress=problem.progress, ef=ef)
-        result.time_s = time.perf_counter() - t0
-        incumbents = [] if heuristic is None else [heuristic]
-        if math.isfinite(result.upper_bound):
+            log.message(f"schedule heuristic: incumbent {heuristic.upper_bound:,.2f}"
+                        + ("; MIP start of the extensive form" if self.warm_start else ""))
+        bounds = solve_with_bounds(ef, mip_gap=problem.rel_gap, time_limit=problem.time_left(5.0),
+                                   progress=problem.progress, solver=solver,
+                                   warm_start=self.warm_start and heuristic is not None)
+        first = first_stage_values(ef_scenarios(ef)[0][1]) if math.isfinite(bounds.upper_bound) else {}
+        result = SolveResult(lower_bound=bounds.lower_bound, upper_bound=bounds.upper_bound, status=bounds.status,
+                             time_s=time.perf_counter() - t0, method="EF", first_stage=first)
+        incumbents = []
+        if math.isfinite(result.upper_bound):  # first: on a tie with the heuristic (its MIP start) it has the models
             incumbents.append(Incumbent(result.upper_bound, result.first_stage, result.method,
-                                         models=dict(ef_scenarios(ef))))
+                                        models=dict(ef_scenarios(ef))))
+        if heuristic is not None:
+            incumbents.append(heuristic)
         if heuristic is not None and math.isfinite(result.lower_bound):
             result.lower_bound = min(result.lower_bound, heuristic.upper_bound)
         return MethodOutcome(result, incumbents)
