@@ -14,7 +14,12 @@ days; then the replay of N days on 1 process and on 2 MPI ranks: seconds per day
 share of the plans in it, every plan's gap, the projected year on 1 and 2 processes, the 2-rank speed-up.
 The machine may be shared: the load average is printed beside the times; CPU seconds are less sensitive.
 
-    .venv/bin/python -m benchmarks.replay [--quick] [--full-only] [--full-days 5]   (from the project root)
+Work shared within the day (``--reuse-days N``, run alone): N days of the full default case from
+``--reuse-start`` (default 2022-01-10) with ``reuse_within_day`` off (the reference: every plan from its own site heuristic, every
+policy fitting its own lattice) and on, in this process: s/day, the ratio, the projected year on 1 and 2
+processes, and whether every plan's [lower, upper] bounds overlap between the two runs.
+
+    .venv/bin/python -m benchmarks.replay [--quick] [--full-only] [--full-days 5] [--reuse-days 2]
 """
 
 from __future__ import annotations
@@ -134,6 +139,27 @@ def full_case(case, real, n_days, options):
           f"days); same daily costs: {same}; {load()}")
 
 
+def reuse_within_day(case, real, n_days, options, start="2022-01-10"):
+    start = pd.Timestamp(start)
+    end = start + pd.Timedelta(days=n_days - 1)
+    print(f"\n== {case.name} 2022, {n_days} days from {start.date()}: work shared within the day off "
+          f"(reference) and on; {load()}")
+    out = {}
+    for reuse in (False, True):
+        res, wall = timed(case, start, end, dataclasses.replace(options, reuse_within_day=reuse), 1, real)
+        out[reuse] = (res.daily.sort_values(["date", "policy"]).reset_index(drop=True), wall)
+        plans = day_plans(res.daily)
+        print(f"   reuse {'on ' if reuse else 'off'}: wall {wall:.1f} s = {wall / n_days:.1f} s/day; projected year "
+              f"{365 * wall / n_days / 60:.1f} min on 1 process, {365 * wall / n_days / 120:.1f} min on 2; "
+              f"plan gap max {100 * plans['gap'].max():.3f} %; {load()}")
+    (ref, wr), (new, wn) = out[False], out[True]
+    planned = ref["policy"] != RULE
+    overlap = ((new.loc[planned, "upper_bound_eur"] >= ref.loc[planned, "lower_bound_eur"] - 1e-6)
+               & (ref.loc[planned, "upper_bound_eur"] >= new.loc[planned, "lower_bound_eur"] - 1e-6))
+    print(f"   speed-up reference / shared: {wr / wn:.2f}x; plan bounds overlap in {int(overlap.sum())} of "
+          f"{len(overlap)} plans")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="one period, no full-case days")
@@ -143,9 +169,16 @@ def main():
                     help="days (of 2022-01-10, 2022-06-15) the plan is compared with the reference path on")
     ap.add_argument("--time-limit", type=float, default=60.0,
                     help="wall-clock seconds per plan of the full case (raise it on a shared, loaded machine)")
+    ap.add_argument("--reuse-days", type=int, default=0,
+                    help="only compare work shared within the day (off, on) on this many full-case days")
+    ap.add_argument("--reuse-start", default="2022-01-10", help="first day of --reuse-days (2022)")
     args = ap.parse_args()
     real = load_real_days()
     default = load_case(ROOT / "data" / "cases" / "default.toml")
+    if args.reuse_days:
+        reuse_within_day(default, real, args.reuse_days,
+                         ReplayOptions(n_scenarios=5, time_limit_s=args.time_limit, rel_gap=0.01), args.reuse_start)
+        return
     small = energy_system(default)
     opts = ReplayOptions(n_scenarios=5, time_limit_s=60.0, rel_gap=0.01)
     periods = [("2022", "2022-01-25", "2022-02-07")] + ([] if args.quick else [("2019", "2019-01-25", "2019-02-07")])

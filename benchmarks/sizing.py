@@ -6,8 +6,11 @@ certified gap on the default case, and scaling with sites and scenarios.
     .venv/bin/python benchmarks/sizing.py gap --years 20 --days 16 --scenarios 10 --method decomposed  # 2 processes
     .venv/bin/python benchmarks/sizing.py scaling --years 20 --days 16 [--method decomposed]
     .venv/bin/python benchmarks/sizing.py lines --days 8 --scenarios 3 --time-limit 720 --gap 0.001 \
-        [--before output/size_average/sizing]  # the lines' scheduled profile vs their average power:
-        # subscribed power, and the typical day with the highest predicted peak planned with the sized system
+        [--before output/size_average/sizing]  # one round with the lines' schedule (existing system) vs their
+        # average power: subscribed power, and the typical day with the highest predicted peak planned with it
+    .venv/bin/python -m benchmarks.sizing loop --days 4 --scenarios 2 --gap 0.001 [--rounds 4] [--time-limit S]
+        # the default re-plan / re-size loop beside the lines at their average power (same days): rounds,
+        # subscribed power per round, gaps, seconds, overrun in re-planned operation (the operation check)
 
 Prints one row per run (seconds, bounds, gap, sizes) and writes CSV files in output/benchmarks/.
 """
@@ -15,6 +18,7 @@ Prints one row per run (seconds, bounds, gap, sizes) and writes CSV files in out
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 import warnings
@@ -29,6 +33,7 @@ sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != 
 from planner.case import load_case  # noqa: E402  (after the path fix above)
 from planner.sizing.apply import load_sizing, plan_typical_day, sized_case  # noqa: E402
 from planner.sizing.inputs import build_scenarios, representative_days  # noqa: E402
+from planner.sizing.loop import operation_summary, replan_days  # noqa: E402
 from planner.sizing.methods import METHODS  # noqa: E402
 from planner.sizing.methods.ef import solve_ef  # noqa: E402
 from planner.sizing.model import SizingOptions  # noqa: E402
@@ -120,7 +125,7 @@ def bench_lines(days=8, scenarios=3, years=20, years_per_block=5, gap=1e-3, time
     t0 = time.perf_counter()
     r = run_sizing(case, years=years, days=days, n_scenarios=scenarios, years_per_block=years_per_block,
                    mip_rel_gap=gap, time_limit=time_limit, progress=True, output_dir=OUT / "sizing_lines",
-                   include_lines=True)
+                   include_lines=True, max_rounds=1, check_operation=False)
     seconds = time.perf_counter() - t0
     summary = {"load": r.info["load"], "seconds_total": seconds, "lower_eur": r.lower_bound_eur,
                "upper_eur": r.upper_bound_eur, "gap_pct": 100 * r.gap, "subscribed_kw": r.subscribed_power_kw,
@@ -151,9 +156,51 @@ def bench_lines(days=8, scenarios=3, years=20, years_per_block=5, gap=1e-3, time
     return table_out
 
 
+def bench_loop(days=4, scenarios=2, years=20, years_per_block=5, gap=1e-3, time_limit=None, rounds=4,
+               peak_charge=True, average=True):
+    """The default sizing (the lines re-planned with the sized system until sizing and planning agree) and,
+    on the same representative days, the lines at their average power (one solve); the average-lines
+    system is then re-planned on the loop's final days (its overrun in operation with the lines free)."""
+    case = _case()
+    kw = dict(years=years, days=days, n_scenarios=scenarios, years_per_block=years_per_block, mip_rel_gap=gap,
+              progress=True)
+    t0 = time.perf_counter()
+    label = "loop" if peak_charge else "loop_no_peak_charge"
+    r = run_sizing(case, time_limit=time_limit, max_rounds=rounds, output_dir=OUT / f"sizing_{label}",
+                   replan_peak_charge=peak_charge, **kw)
+    loop_s = time.perf_counter() - t0
+    rows = r.rounds.assign(mode=label)
+    summary = {"load_average": os.getloadavg(), "loop_seconds": loop_s, "stop_reason": r.info["stop_reason"],
+               "loop_subscribed_kw": r.subscribed_power_kw, "loop_operation_check": r.info.get("operation_check")}
+    print(summary, flush=True)
+    if not average:
+        rows.attrs["summary"] = summary
+        return rows
+    t1 = time.perf_counter()
+    avg = run_sizing(case, include_lines=False, output_dir=OUT / "sizing_average", **kw)
+    avg_s = time.perf_counter() - t1
+    tables, names = r.dispatch["_day_tables"], list(r.dispatch["_day_tables"])
+    # the average-lines system planned on the loop's final days (base load, prices, weather; lines free)
+    _, _, avg_days = replan_days(case, avg, [tables[n] for n in names], names, r.dispatch["_lines_schedules"],
+                                 mip_gap=1e-3, time_limit_per_day=5.0)
+    rows = pd.concat([rows, avg.rounds.assign(mode="lines at their average power")], ignore_index=True)
+    summary.update({"load_average": os.getloadavg(), "average_seconds": avg_s,
+                    "average_subscribed_kw": avg.subscribed_power_kw,
+                    "average_system_on_loop_days": operation_summary(avg_days),
+                    "average_system_overrun_eur_f3": float(case.contract.overrun_charge_eur_per_kw
+                                                           * avg_days.planned_overrun_kw.fillna(0).max())})
+    print(summary, flush=True)
+    avg_days.to_csv(OUT / "sizing_loop_average_system_days.csv", index=False)
+    rows.attrs["summary"] = summary
+    return rows
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("what", choices=("days", "gap", "scaling", "lines"))
+    p.add_argument("what", choices=("days", "gap", "scaling", "lines", "loop"))
+    p.add_argument("--rounds", type=int, default=4, help="loop: rounds at most")
+    p.add_argument("--no-peak-charge", action="store_true", help="loop: re-plans without the peak charge")
+    p.add_argument("--no-average", action="store_true", help="loop: skip the average-lines sizing")
     p.add_argument("--before", default=None, help="lines: a saved sizing (folder) planned on the same day")
     p.add_argument("--years", type=int, default=20)
     p.add_argument("--days", type=int, default=16)
@@ -173,6 +220,10 @@ def main(argv=None):
         table = bench_lines(args.days, args.scenarios, args.years, args.years_per_block, args.gap, args.time_limit,
                             args.before)
         table.to_csv(OUT / "sizing_lines.csv", index=False)
+    elif args.what == "loop":
+        table = bench_loop(args.days, args.scenarios, args.years, args.years_per_block, args.gap, args.time_limit,
+                           args.rounds, not args.no_peak_charge, not args.no_average)
+        table.to_csv(OUT / f"sizing_loop{'_no_peak_charge' if args.no_peak_charge else ''}.csv", index=False)
     elif args.what == "gap":
         table = bench_gap(args.years, args.days, args.scenarios, args.method, args.years_per_block,
                           gap=args.gap, time_limit=args.time_limit)

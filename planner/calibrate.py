@@ -16,6 +16,8 @@ import shutil
 import tomllib
 from pathlib import Path
 
+import pandas as pd
+
 from planner.data_sources import (
     PRICE_UNITS,
     UNITS,
@@ -27,15 +29,25 @@ from planner.data_sources import (
 from planner.progress import Progress
 from scenarios.calibration import fit_france_models, fit_history_models, read_france_capacity_factors
 from scenarios.history import load_entsoe_fr
+from scenarios.intraday import IntradayResaleModel
 from scenarios.joint import JointModel
 from scenarios.price import DayAheadPriceModel
 
 PRICE_FIT = ("2015-01-05", "2020-12-31")
+#: the load-error proxy of the intraday spread law is fitted on these days (data up to 2021 only)
+INTRADAY_FIT = ("2015-02-01", "2021-12-31")
+INTRADAY_FILE = "intraday_france.json"
+#: contract fields filled from INTRADAY_FILE when a case leaves them out: (section, field) -> key in the file
+INTRADAY_FIELDS = {("intraday", "premium_ratio_mean"): "premium_ratio_mean",
+                   ("intraday", "premium_ratio_std"): "premium_ratio_std",
+                   ("intraday", "hourly_correlation"): "hourly_correlation",
+                   ("resale", "discount_ratio_mean"): "resale_discount_ratio_mean",
+                   ("resale", "discount_ratio_std"): "resale_discount_ratio_std"}
 JOINT_FIT_YEARS = (2015, 2016)
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 #: the files of a parameters folder (planner.scenario_inputs reads these names)
 PARAMETER_FILES = {"price": "price_france.json", "pv": "pv_france.json", "wind": "wind_france.json",
-                   "joint": "joint_france.json"}
+                   "joint": "joint_france.json", "intraday": INTRADAY_FILE}
 PRICE_KEYS = ("fit_start", "fit_end")
 PV_KEYS = ("kwp", "latitude", "longitude", "tilt_deg", "azimuth_deg", "altitude_m")
 
@@ -57,6 +69,9 @@ def calibrate(data_dir, out_dir, progress: bool = True) -> list[Path]:
     price.to_json(path)
     written.append(path)
     say(f"day-ahead price model fitted on {PRICE_FIT[0]}..{PRICE_FIT[1]} -> {path.name}")
+    path = write_intraday_law(history.between("2015-01-05", "2021-12-31").frame, out_dir)
+    written.append(path)
+    say(f"intraday spread law fitted on the load-error proxy {INTRADAY_FIT[0]}..{INTRADAY_FIT[1]} -> {path.name}")
 
     models = fit_france_models(data_dir)
     for name, model in models.items():
@@ -81,6 +96,31 @@ def calibrate(data_dir, out_dir, progress: bool = True) -> list[Path]:
     say("joint daily-level correlation: " + ", ".join(
         f"{cols[i]}~{cols[j]} {corr[i, j]:+.2f}" for i in range(len(cols)) for j in range(i + 1, len(cols))))
     return written
+
+
+def write_intraday_law(frame, out_dir, fit=INTRADAY_FIT) -> Path:
+    """Fit the p1 / p2 spread law on the load-error proxy (``IntradayResaleModel.from_load_errors``) of the days
+    ``fit`` and write it to ``out_dir/intraday_france.json``. ``frame``: hourly ENTSO-E France history with
+    ``price_eur_per_mwh``, ``load_forecast_mw`` and ``load_actual_mw``, which must end by 2021-12-31."""
+    last = frame.index.max()
+    last = last.tz_convert("Europe/Paris").tz_localize(None) if last.tz is not None else last
+    if last >= pd.Timestamp("2022-01-01"):
+        raise ValueError("the intraday spread law is fitted on data up to 2021-12-31 only; cut the frame there")
+    model = IntradayResaleModel.from_load_errors(frame, *fit)
+    record = {key: float(getattr(model, key)) for key in sorted(set(INTRADAY_FIELDS.values()))}
+    record.update(fit_start=fit[0], fit_end=fit[1], source="prices/entsoe_FR_2015_2023.csv",
+                  method="IntradayResaleModel.from_load_errors: |merit-order slope x (actual - forecast load)| / |p0|, "
+                         "lognormal on its 5/50/95 % quantiles; a proxy, no intraday prices in the data "
+                         "(docs/forecasts.md, section d)")
+    path = Path(out_dir) / INTRADAY_FILE
+    path.write_text(json.dumps(record, indent=1) + "\n")
+    return path
+
+
+def intraday_law(folder) -> dict:
+    """The fitted spread law of a parameters folder (``intraday_france.json``)."""
+    path = Path(folder) / INTRADAY_FILE
+    return json.loads(path.read_text())
 
 
 # ------------------------------------------------------------------------------------------------

@@ -20,7 +20,15 @@ from pathlib import Path
 import pandas as pd
 import tomli_w
 
-from planner.data_sources import PRICE_UNITS, DataSource, day_ahead_prices_for_day, local_day_hours, mean_power_kw
+from planner.calibrate import INTRADAY_FIELDS, INTRADAY_FILE, intraday_law
+from planner.data_sources import (
+    PRICE_UNITS,
+    DataSource,
+    day_ahead_prices_for_day,
+    local_day_hours,
+    mean_power_kw,
+    measured_pv_kw,
+)
 from planner.errors import BadInputError
 from planner.load_profiles import available_profiles
 from scenarios.history import DEFAULT_TIMEZONE
@@ -120,6 +128,11 @@ class PVArray:
     tilt_deg: float = _f(30.0, unit="deg", ge=0, le=90)
     azimuth_deg: float = _f(180.0, unit="deg", ge=0, lt=360, doc="180 = south")
     module: str | None = _f(None, doc="pvlib module name (CEC database) used by sizing")
+    source: DataSource | None = _f(None, doc="the array's measured output (CSV, Parquet or SQL, the fields of "
+                                             "base_load.source; W, kW, MW or Wh, kWh, MWh per interval): the "
+                                             "periods from local midnight of scenarios.day are read from it and "
+                                             "divided by kwp; that day's PV is then known, the same in every "
+                                             "scenario, instead of sampled from the PV model")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -200,20 +213,22 @@ class Link:
 
 @dataclass(frozen=True, kw_only=True)
 class IntradayTerms:
-    """p1: intraday top-up price relative to p0 (no public intraday series: documented defaults)."""
+    """p1: intraday top-up price relative to p0. The ratio law's fields left out are filled from the calibrated
+    spread law in ``scenarios.parameters`` (``intraday_france.json``: a load-error proxy fitted on 2015-2021, as
+    there is no public intraday price series); the floor is a contract term."""
 
-    premium_ratio_mean: float = _f(0.15, ge=0, doc="mean of (p1 - p0) / |p0|")
-    premium_ratio_std: float = _f(0.10, ge=0)
+    premium_ratio_mean: float | None = _f(None, ge=0, doc="mean of (p1 - p0) / |p0| (default: calibrated)")
+    premium_ratio_std: float | None = _f(None, ge=0, doc="default: calibrated")
     min_premium_eur_per_mwh: float = _f(5.0, unit="EUR/MWh", ge=0)
-    hourly_correlation: float = _f(0.7, ge=0, lt=1)
+    hourly_correlation: float | None = _f(None, ge=0, lt=1, doc="lag-one-hour correlation (default: calibrated)")
 
 
 @dataclass(frozen=True, kw_only=True)
 class ResaleTerms:
     """p2: resale price relative to p0."""
 
-    discount_ratio_mean: float = _f(0.20, ge=0, doc="mean of (p0 - p2 - fee) / |p0|")
-    discount_ratio_std: float = _f(0.05, ge=0)
+    discount_ratio_mean: float | None = _f(None, ge=0, doc="mean of (p0 - p2 - fee) / |p0| (default: calibrated)")
+    discount_ratio_std: float | None = _f(None, ge=0, doc="default: calibrated")
     fee_eur_per_mwh: float = _f(3.0, unit="EUR/MWh", ge=0)
 
 
@@ -297,6 +312,8 @@ class Case:
     economics: Economics = _f(Economics())
     source: str | None = field(default=None, compare=False, metadata={"internal": True})
     notes: tuple = field(default=(), compare=False, metadata={"internal": True})  # e.g. how a path was resolved
+    #: fields the case file left out that were filled from calibrated parameters ("path = value (from file)")
+    calibrated_fields: tuple = field(default=(), compare=False, metadata={"internal": True})
 
     @property
     def period_hours(self) -> float:
@@ -545,6 +562,11 @@ def _check_site(site: Site, i: int, case: Case, profiles: set[str], turbines, pr
     if g is not None and g.min_load_kw > g.capacity_kw:
         problems.append(f"{p}.generator.min_load_kw = {g.min_load_kw} exceeds capacity_kw = {g.capacity_kw}")
     mg = site.microgrid
+    if mg.pv is not None and mg.pv.source is not None:
+        problems.extend(mg.pv.source.problems(f"{p}.microgrid.pv.source"))
+        if mg.pv.kwp <= 0:
+            problems.append(f"{p}.microgrid.pv.kwp = {mg.pv.kwp:g} kWp: with a measured source give the installed "
+                            "power of the metered array (> 0 kWp); its readings are divided by it")
     if len({w.turbine_type for w in mg.wind}) > 1:
         problems.append(f"{p}.microgrid.wind: one turbine type per site (got {sorted({w.turbine_type for w in mg.wind})}); "
                         "merge the entries or describe the second park as its own site")
@@ -624,7 +646,44 @@ def validate(case: Case, problems: list[str] | None = None) -> Case:
         )
     if problems:
         raise CaseError(problems, case.source)
-    return _with_source_prices(_with_metered_means(case))
+    return _with_calibrated_spreads(_with_source_prices(_with_metered_means(_with_measured_pv_checked(case))))
+
+
+def _parameters_folder(case: Case) -> Path:
+    folder = Path(case.scenarios.parameters)
+    return folder if folder.is_absolute() else PROJECT_ROOT / folder
+
+
+def _with_calibrated_spreads(case: Case) -> Case:
+    """The intraday premium and resale discount laws left out of the case file, from the calibrated spread law
+    (``intraday_france.json`` in ``scenarios.parameters``); each filled field is listed in
+    ``case.calibrated_fields``."""
+    c = case.contract
+    missing = [(section, name) for (section, name) in INTRADAY_FIELDS
+               if getattr(getattr(c, section), name) is None]
+    if not missing:
+        return case
+    folder = _parameters_folder(case)
+    if not (folder / INTRADAY_FILE).exists():  # a folder without it (or unresolved): the shipped calibration
+        folder = PROJECT_ROOT / "data" / "calibrated"
+    try:
+        law = intraday_law(folder)
+        for section, name in missing:
+            float(law[INTRADAY_FIELDS[(section, name)]])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise CaseError([f"contract.{section}.{name}: not given, and the calibrated spread law "
+                         f"{folder / INTRADAY_FILE} cannot be read ({exc}); give it in the case file (a fraction "
+                         f"of |p0|, dimensionless) or run `planner calibrate` to write that file"
+                         for section, name in missing], case.source) from None
+    sections = {"intraday": c.intraday, "resale": c.resale}
+    filled = list(case.calibrated_fields)
+    for section, name in missing:
+        value = float(law[INTRADAY_FIELDS[(section, name)]])
+        sections[section] = dataclasses.replace(sections[section], **{name: value})
+        filled.append(f"contract.{section}.{name} = {value:.4g} (from {folder / INTRADAY_FILE}, fitted "
+                      f"{law.get('fit_start')}..{law.get('fit_end')})")
+    contract = dataclasses.replace(c, intraday=sections["intraday"], resale=sections["resale"])
+    return dataclasses.replace(case, contract=contract, calibrated_fields=tuple(filled))
 
 
 def _with_source_prices(case: Case) -> Case:
@@ -652,6 +711,41 @@ def _price_source_as_given(case: Case, data: dict, base_dir: Path | None) -> Cas
     if base_dir is not None and source.path is not None and not Path(source.path).is_absolute():
         source = dataclasses.replace(source, path=str((base_dir / source.path).resolve()))
     return dataclasses.replace(case, scenarios=dataclasses.replace(case.scenarios, price_source=source))
+
+
+def _with_measured_pv_checked(case: Case) -> Case:
+    """The case unchanged once every metered PV output (``microgrid.pv.source``) reads for the planned day's
+    periods and stays within 110 % of its kwp; otherwise a CaseError naming the field, the unit and the fix."""
+    problems = []
+    for i, site in enumerate(case.sites):
+        pv = site.microgrid.pv
+        if pv is None or pv.source is None:
+            continue
+        where = f"sites[{i}].microgrid.pv.source"
+        try:
+            measured_pv_kw(pv.source, pv.kwp, case.scenarios.day, case.period_minutes, case.n_periods, where)
+        except (ValueError, OSError) as exc:
+            text = str(exc)
+            problems.append(text if text.startswith(where) else f"{where}: cannot be used for the day "
+                            f"{case.scenarios.day}: {text}")
+    if problems:
+        raise CaseError(problems, case.source)
+    return case
+
+
+def _pv_sources_as_given(case: Case, data: dict) -> Case:
+    """A metered PV output keeps its ramps (clouds pass in minutes): no spike clipping unless the file sets
+    spike_sigmas, as for a PV history given to ``planner calibrate --source``."""
+    sites = []
+    for i, site in enumerate(case.sites):
+        pv = site.microgrid.pv
+        given = (data.get("sites") or [])[i] if i < len(data.get("sites") or []) else {}
+        given = (((given.get("microgrid") or {}).get("pv") or {}).get("source") or {}) if isinstance(given, dict) else {}
+        if pv is not None and pv.source is not None and "spike_sigmas" not in given:
+            pv = dataclasses.replace(pv, source=dataclasses.replace(pv.source, spike_sigmas=None))
+            site = dataclasses.replace(site, microgrid=dataclasses.replace(site.microgrid, pv=pv))
+        sites.append(site)
+    return dataclasses.replace(case, sites=sites)
 
 
 def _with_metered_means(case: Case) -> Case:
@@ -702,6 +796,14 @@ def _resolve_source_paths(case: Case, base_dir: Path, parameters_given: bool = T
                 path = str((base_dir / source.path).resolve())
             source = dataclasses.replace(source, path=path)
             site = dataclasses.replace(site, base_load=dataclasses.replace(site.base_load, source=source))
+        pv = site.microgrid.pv
+        if pv is not None and pv.source is not None and pv.source.path is not None \
+                and not Path(pv.source.path).is_absolute():
+            path = _resolve_path(pv.source.path, base_dir, f"sites[{i}].microgrid.pv.source.path", notes)
+            if path == pv.source.path:  # found nowhere: named beside the case file in the error
+                path = str((base_dir / pv.source.path).resolve())
+            pv = dataclasses.replace(pv, source=dataclasses.replace(pv.source, path=path))
+            site = dataclasses.replace(site, microgrid=dataclasses.replace(site.microgrid, pv=pv))
         sites.append(site)
     scenarios = case.scenarios
     if parameters_given:
@@ -715,6 +817,9 @@ def case_timezone(case: Case) -> str:
     for site in case.sites:
         if site.base_load.source is not None:
             return site.base_load.source.timezone
+    for site in case.sites:  # else that of a metered PV output
+        if site.microgrid.pv is not None and site.microgrid.pv.source is not None:
+            return site.microgrid.pv.source.timezone
     return DEFAULT_TIMEZONE
 
 
@@ -737,6 +842,7 @@ def case_from_dict(data: dict, source: str | None = None) -> Case:
     case = _build(Case, data, "", problems)
     if not problems:
         case = _price_source_as_given(case, data, None if source is None else Path(source).parent)
+        case = _pv_sources_as_given(case, data)
     if not problems and "horizon_hours" not in data:
         case = _horizon_of_the_local_day(case)
     if problems:
@@ -868,7 +974,8 @@ def case_format_markdown() -> str:
             "`*_efficiency`, `*_soh`, `discount_rate`, `overrun_threshold` and `hourly_correlation` are "
             "dimensionless (a fraction 0.1 = 10 %). A field whose default is `none` is optional; "
             "`required` fields have no default.", "",
-            "**Relative paths** (`scenarios.parameters`, `sites[].base_load.source.path`) resolve against "
+            "**Relative paths** (`scenarios.parameters`, `sites[].base_load.source.path`, "
+            "`sites[].microgrid.pv.source.path`) resolve against "
             "the folder of the case file. When nothing is found there, the current directory and then the "
             "repository root are tried, and `planner` prints a warning naming the folder it used. Without "
             "`scenarios.parameters` the repository's `data/calibrated` is used.", "",
@@ -891,6 +998,8 @@ def case_format_markdown() -> str:
             "`power_kw > 0` when `energy_kwh > 0`.",
             "- base load: `mean_kw`, `values_kw` (one per period) or `source`; not `values_kw` and `source` "
             "together; with `values_kw`, `profile` and `mean_kw` are not used.",
+            "- measured PV (`microgrid.pv.source`): `kwp > 0`; the readings cover the local day of `scenarios.day` "
+            "and stay within 110 % of `kwp` (else a wrong unit or kwp); ramps are kept unless `spike_sigmas` is set.",
             "- `scenarios.day_ahead_prices_eur_per_mwh` has one value per hour of the horizon.",
             "- links join two different existing sites, at most one link per pair.",
             "- warning (allowed): `overrun_threshold * overrun_charge_eur_per_kw` not above "

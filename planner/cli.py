@@ -21,7 +21,6 @@ from pathlib import Path
 
 from planner.case import load_case
 from planner.data_sources import cached_meter_data, load_meter_data, source_from_dict
-from planner.load_profiles import describe_base_load
 from planner.store import Store, check_recordable_url, record_output_store
 from planner.errors import EXIT_BAD_INPUT, EXIT_NO_ANSWER, BadInputError, NoCertifiedAnswerError, WallClockLimit
 from planner.progress import catch_hard_stop, hard_stop_was_caught, held_answer, release_answer, wall_clock_limit
@@ -242,11 +241,15 @@ def store_plan(args, case, result) -> None:
     nominations[["zone", "period", "start_local", "start_utc", "end_utc", "power_kw", "energy_kwh"]].sort_values(
         ["zone", "period"]).to_csv(path, index=False)
     print(f"day-ahead nominations with timestamps: {path}")
-    for site in case.sites:  # the repair report of every metered load the plan used
+    for site in case.sites:  # the repair report of every metered load and PV output the plan used
         if site.base_load.source is not None:
             path = Path(args.output) / f"repairs_{site.name}.csv"
             cached_meter_data(site.base_load.source).repair_frame().to_csv(path, index=False)
             print(f"repair report of site {site.name}'s readings: {path}")
+        if site.microgrid.pv is not None and site.microgrid.pv.source is not None:
+            path = Path(args.output) / f"repairs_{site.name}_pv.csv"
+            cached_meter_data(site.microgrid.pv.source).repair_frame().to_csv(path, index=False)
+            print(f"repair report of site {site.name}'s PV readings: {path}")
 
 
 def cmd_ingest(args) -> int:
@@ -311,12 +314,11 @@ def cmd_size(args) -> int:
                         years=args.years, days=args.days,
                         n_scenarios=args.scenarios, method=args.method, seed=case_seed(args, case),
                         years_per_block=args.years_per_block, time_limit=share_s(args, 0.6, 7 if args.sensitivity else 1),
-                        sensitivity=args.sensitivity, gap=args.gap)
+                        sensitivity=args.sensitivity, gap=args.gap, rounds=args.rounds)
     warn_gap(result, args.gap, "the sizing")
     store = store or open_store(args)
     run_id = store.start_run("size", case)
-    counts = store.write_sizing(case, result, run_id, base_load="; ".join(
-        f"{s.name}: {describe_base_load(s.base_load)}" for s in case.sites))
+    counts = store.write_sizing(case, result, run_id, base_load=mainjob.base_load_text(case))
     store.finish_run(run_id)
     print(f"store: {store.describe()} run {run_id}: " + ", ".join(f"{n} {t} rows" for t, n in counts.items()))
     return 0
@@ -358,6 +360,7 @@ def cmd_replay(args) -> int:
     store.finish_run(run_id)
     print(f"store: {store.describe()} run {run_id}: {rows} replay_days rows")
     print(result.savings.to_string(index=False))
+    print(f"realised data: {result.realised_data}")
     print(f"replay: {args.output}/daily.parquet, monthly_bills.csv, savings.csv, summary.json, report.html, figures/")
     if sizing is not None:  # sizing's predicted operating cost for the replayed days beside the replayed one
         check = sizing_check(sizing, case, result.monthly, result.daily["date"].unique())
@@ -591,6 +594,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--gap", type=relative_gap_target, default=1e-3, help="target relative gap (0.001 = 0.1 %%)")
     p.add_argument("--sensitivity", action="store_true",
                    help="also re-solve for discount rate, capital costs and price level changes")
+    p.add_argument("--rounds", type=whole_number(0), default=4,
+                   help="re-plan / re-size rounds at most: the lines scheduled by the day-ahead model, re-planned "
+                        "with the sized system until sizing and planning agree; 0 = the lines at their daily "
+                        "average power (no day-ahead solves)")
     p.add_argument("--store", default=None,
                    help="SQLAlchemy URL of the results database (default: planner.sqlite in the output folder)")
 
@@ -630,7 +637,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--np", type=whole_number(1), default=1,
                    help="MPI ranks (months in parallel through mpiexec; give --workers or --np, not both)")
     p.add_argument("--data", default=None,
-                   help="realised hourly data (default: ../shared/data/prices/fr_hourly_2019_2022.csv)")
+                   help="realised hourly data (default: ../shared/data/prices/entsoe_FR_2015_2023.csv, "
+                        "2015-01-05 .. 2023-06-30; a file like fr_hourly_2019_2022.csv is accepted too)")
     time_limit(p, None, "the whole replay; finished days are kept and the same command resumes after them")
     p.add_argument("--sizing", default=None, metavar="RESULT",
                    help="replay the sized system: the --output folder of `planner size` (or its sizing_summary.json); "
@@ -660,6 +668,8 @@ def alarm(args) -> None:
                              f"(110 % of the limit), before the {args.command} command finished; raise --time-limit")
 
     args.previous_alarm_handler = signal.signal(signal.SIGALRM, stop)
+    args.previous_unraisablehook = sys.unraisablehook
+    sys.unraisablehook = quiet_stop_hook(sys.unraisablehook)
     # repeated every 0.5 s: a stop raised where Python ignores exceptions (a weakref or __del__ callback)
     # is raised again at the next alarm
     signal.setitimer(signal.ITIMER_REAL, 1.1 * limit, 0.5)
@@ -704,6 +714,18 @@ def main(argv=None) -> int:
         if hasattr(args, "previous_alarm_handler"):
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, args.previous_alarm_handler)
+            sys.unraisablehook = args.previous_unraisablehook
+
+
+def quiet_stop_hook(default):
+    """An unraisable-exception hook that drops the wall-clock stop (raised where Python cannot propagate it, in a
+    weakref or ``__del__`` callback: it is raised again at the next alarm, 0.5 s later) instead of printing its
+    traceback; anything else goes to ``default``."""
+    def hook(unraisable):
+        if isinstance(unraisable.exc_value, WallClockLimit):
+            return
+        default(unraisable)
+    return hook
 
 
 def stop_inside(exc: BaseException):

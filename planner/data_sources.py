@@ -9,6 +9,7 @@ is the mean power over its interval; energy units (Wh, kWh, MWh) are per interva
 from __future__ import annotations
 
 import os
+import struct
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from pathlib import Path
@@ -42,7 +43,9 @@ POWER_UNITS_TO_KW = {"W": 1e-3, "kW": 1.0, "MW": 1e3}
 ENERGY_UNITS_TO_KWH = {"Wh": 1e-3, "kWh": 1.0, "MWh": 1e3}  # energy per interval
 UNITS = tuple(POWER_UNITS_TO_KW) + tuple(ENERGY_UNITS_TO_KWH)
 _SQL_CHUNK_ROWS = 200_000
-_PG_TIMESTAMPTZ_OID = 1184
+_PG_TIMESTAMP_OIDS = {1114: False, 1184: True}  # timestamp, timestamptz: is the column time-zone aware
+_PG_EPOCH_2000_US = 946_684_800_000_000  # PostgreSQL's binary timestamps count microseconds from 2000-01-01
+_PG_READ_WORK_MEM = "256MB"  # the bulk read's per-meter arrays held in memory, not spilled to disk
 
 
 class DataSourceError(BadInputError):
@@ -243,43 +246,64 @@ def _read_sql(source: DataSource, wanted: dict) -> pd.DataFrame:
 
 
 def _read_postgresql_aggregated(conn, select: sa.Select) -> pd.DataFrame:
-    """Bulk read from PostgreSQL: one row per meter holding its readings as arrays (``array_agg``),
-    fetched in binary; far faster than fetching millions of rows one by one. Timestamps travel as
-    epoch microseconds; NULL readings become NaN."""
+    """Bulk read from PostgreSQL: one row per meter holding its timestamps and readings as arrays
+    (``array_agg``) in PostgreSQL's binary array format (``array_send``), decoded by numpy; far faster
+    than fetching millions of rows one by one. The aggregation gets ``work_mem`` for this transaction
+    only (SET LOCAL). NULL readings become NaN; a NULL timestamp is an error."""
     described = conn.execute(select.limit(0))
-    aware = {d[0]: d[1] for d in described.cursor.description}.get("timestamp") == _PG_TIMESTAMPTZ_OID
+    timestamp_oid = {d[0]: d[1] for d in described.cursor.description}.get("timestamp")
     inner = select.subquery("readings")
-    # date_part (float8) is cheaper than extract (numeric); float8 -> bigint rounds to the microsecond
-    epoch_us = sa.cast(sa.func.date_part("epoch", inner.c["timestamp"]) * 1_000_000, sa.BigInteger)
-    columns = [sa.func.array_agg(epoch_us).label("timestamp"),
-               sa.func.array_agg(sa.cast(inner.c["value"], sa.Float)).label("value")]
+    if timestamp_oid in _PG_TIMESTAMP_OIDS:  # sent as they are stored: microseconds from 2000-01-01
+        stamps, origin_us = inner.c["timestamp"], _PG_EPOCH_2000_US
+    else:  # another type the server reads as a time (date, ...): microseconds from 1970 (float8 -> bigint rounds)
+        epoch_s = sa.func.date_part("epoch", inner.c["timestamp"])
+        stamps, origin_us = sa.cast(epoch_s * 1_000_000, sa.BigInteger), 0
+    nan = sa.cast(sa.literal_column("'NaN'"), sa.Float)
+    columns = [sa.func.array_send(sa.func.array_agg(stamps)).label("timestamp"),
+               sa.func.array_send(sa.func.array_agg(sa.func.coalesce(sa.cast(inner.c["value"], sa.Float), nan))
+                                  ).label("value"),
+               (sa.func.count() - sa.func.count(inner.c["timestamp"])).label("no_timestamp")]
     if "unit" in inner.c:
         columns.append(sa.func.array_agg(sa.cast(inner.c["unit"], sa.Text)).label("unit"))
     group = [inner.c["meter_id"]] if "meter_id" in inner.c else []
     compiled = sa.select(*group, *columns).group_by(*group).compile(dialect=conn.dialect)
+    conn.execute(sa.text(f"SET LOCAL work_mem = '{_PG_READ_WORK_MEM}'"))
     with conn.connection.dbapi_connection.cursor(binary=True) as cursor:
         cursor.execute(str(compiled), compiled.params)
         names = [d.name for d in cursor.description]
-        rows = cursor.fetchall()
-    parts = []
-    for row in rows:
-        row = dict(zip(names, row))
-        stamps_us = np.array(row["timestamp"], dtype=np.float64)
-        part = {"timestamp": stamps_us, "value": np.array(row["value"], dtype=np.float64)}
-        if "unit" in row:
-            part["unit"] = np.array(row["unit"], dtype=object)
-        if "meter_id" in row:
-            part["meter_id"] = np.full(len(stamps_us), str(row["meter_id"]), dtype=object)
-        parts.append(pd.DataFrame(part))
-    if not parts:
+        rows = [dict(zip(names, row)) for row in cursor.fetchall()]
+    missing = sum(int(row["no_timestamp"]) for row in rows)
+    if missing:
+        raise DataSourceError(f"{missing} rows have no timestamp (NULL); filter them out with a query")
+    if not rows:
         return pd.DataFrame(columns=["timestamp", "value"])
-    frame = pd.concat(parts, ignore_index=True)
-    if frame["timestamp"].isna().any():
-        raise DataSourceError(f"{int(frame['timestamp'].isna().sum())} rows have no timestamp (NULL); "
-                              "filter them out with a query")
-    stamps = pd.to_datetime(frame["timestamp"].to_numpy().astype(np.int64), unit="us")
-    frame["timestamp"] = stamps.tz_localize("UTC") if aware else stamps
+    stamps_us = [_pg_array(row["timestamp"], ">i8") for row in rows]
+    lengths = [len(a) for a in stamps_us]
+    micro = (np.concatenate(stamps_us) + origin_us).astype("datetime64[us]").astype("datetime64[ns]")
+    frame = pd.DataFrame({"timestamp": pd.DatetimeIndex(micro),
+                          "value": np.concatenate([_pg_array(row["value"], ">f8") for row in rows])})
+    if "unit" in names:
+        frame["unit"] = np.concatenate([np.array(row["unit"], dtype=object) for row in rows])
+    if "meter_id" in names:
+        frame["meter_id"] = np.repeat(np.array([str(row["meter_id"]) for row in rows], dtype=object), lengths)
+    if _PG_TIMESTAMP_OIDS.get(timestamp_oid, False):  # timestamptz: the instants in UTC
+        frame["timestamp"] = pd.DatetimeIndex(frame["timestamp"]).tz_localize("UTC")
     return frame
+
+
+def _pg_array(buffer: bytes, dtype: str) -> np.ndarray:
+    """The elements of a one-dimensional PostgreSQL array without NULLs, from its binary form (``array_send``:
+    dimensions, flags, element type, then per dimension its length and lower bound, then per element its byte
+    length and value), as a native numpy array of ``dtype`` (big-endian ``>i8`` or ``>f8``)."""
+    n_dims, has_nulls, _ = struct.unpack_from(">iii", buffer)
+    if n_dims == 0:
+        return np.empty(0, dtype=dtype[1:])
+    if n_dims != 1 or has_nulls:
+        raise DataSourceError("the database sent an array of more than one dimension or with NULLs; "
+                              "map value and timestamp to plain columns")
+    (count,) = struct.unpack_from(">i", buffer, 12)
+    items = np.frombuffer(buffer, dtype=[("length", ">i4"), ("value", dtype)], count=count, offset=20)
+    return items["value"].astype(dtype[1:])
 
 
 def read_raw(source: DataSource, units=UNITS) -> pd.DataFrame:
@@ -317,9 +341,11 @@ def parse_timestamps(values, name: str) -> pd.DatetimeIndex:
 # --------------------------------------------------------------------------------------------
 def to_power_kw(values: np.ndarray, units, interval_minutes: float, name: str = "source") -> np.ndarray:
     """Mean power (kW) over each interval of readings in W/kW/MW, or Wh/kWh/MWh per interval."""
+    to_kw = {**POWER_UNITS_TO_KW, **{u: f * 60.0 / interval_minutes for u, f in ENERGY_UNITS_TO_KWH.items()}}
+    if isinstance(units, str) and units in to_kw:  # one unit for every reading
+        return np.asarray(values, dtype=float) * to_kw[units]
     units = pd.Series(np.broadcast_to(np.asarray(units, dtype=object), len(values)))
-    factors = units.map({**POWER_UNITS_TO_KW,
-                         **{u: f * 60.0 / interval_minutes for u, f in ENERGY_UNITS_TO_KWH.items()}})
+    factors = units.map(to_kw)
     unknown = sorted(set(units[factors.isna()].astype(str)))
     if unknown:
         raise DataSourceError(f"{name}: unknown unit(s) {unknown}; allowed units are {', '.join(UNITS)}")
@@ -534,28 +560,81 @@ def load_kw_for_periods(source: DataSource, day, period_minutes: float, n_period
     return total
 
 
+PV_ABOVE_KWP_RATIO = 1.1  # measured PV above 110 % of the array's kWp: a wrong unit or a wrong kwp
+
+
+def measured_pv_kw(source: DataSource, kwp: float, day, period_minutes: float, n_periods: int,
+                   where: str = "microgrid.pv.source") -> tuple[np.ndarray, int]:
+    """Measured PV output (kW, meters summed) of ``n_periods`` periods from local midnight of ``day``, energy
+    conserved, and how many periods were below 0 kW (inverters' night draw) and taken as 0.
+
+    An output above 110 % of ``kwp`` is an error naming ``where``, the unit and the fix."""
+    kw = load_kw_for_periods(source, day, period_minutes, n_periods)
+    peak = float(np.max(kw)) if len(kw) else 0.0
+    if peak > PV_ABOVE_KWP_RATIO * kwp:
+        at = period_starts_utc(day, source.timezone, period_minutes, n_periods)[int(np.argmax(kw))]
+        raise DataSourceError(
+            f"{where}: the measured output reaches {peak:,.1f} kW at {at.tz_convert(source.timezone).isoformat()}, "
+            f"above {100 * PV_ABOVE_KWP_RATIO:.0f} % of kwp = {kwp:g} kWp; check the unit (given: "
+            f"{source.unit or 'unit_column'}; allowed: W, kW, MW, or Wh, kWh, MWh per interval) and that kwp is "
+            "the installed power of the metered array")
+    negative = int(np.sum(kw < 0))
+    return np.maximum(kw, 0.0), negative
+
+
+def measured_pv_profiles(case) -> dict[str, np.ndarray]:
+    """``{"pv_kw_per_kwp:<site>": kW per kWp of each period}`` of the sites whose PV output is metered
+    (``microgrid.pv.source``) on the case's day and periods."""
+    out = {}
+    for site in case.sites:
+        pv = site.microgrid.pv
+        if pv is not None and pv.source is not None:
+            kw, _ = measured_pv_kw(pv.source, pv.kwp, case.scenarios.day, case.period_minutes, case.n_periods)
+            out[f"pv_kw_per_kwp:{site.name}"] = kw / pv.kwp
+    return out
+
+
 def mean_power_kw(source: DataSource) -> float:
     """Mean of a site's load over the whole record (meters summed), kW."""
     data = cached_meter_data(source)
     return float(sum(np.nanmean(data.series(m).to_numpy()) for m in data.meters))
 
 
-def metered_load_notes(sites, day=None, horizon_hours: float | None = None) -> list[str]:
-    """One sentence per site whose base load is metered: the source, its meters and every kind of repair;
-    and, when ``day`` has 23 or 25 local hours but the horizon does not, what the plan covers instead."""
+def _repair_text(source: DataSource) -> tuple[str, str]:
+    """(short name of the source, its meters and every kind of repair) for a report sentence."""
+    data = cached_meter_data(source)
+    repairs = []
+    for meter, report in data.reports.items():
+        counts = report.summary()
+        text = ", ".join(f"{k} x{c}" for k, c in zip(counts["kind"], counts["count"])) or "none"
+        repairs.append(f"meter {meter} every {data.interval_minutes[meter]} min, repairs: {text}")
+    return data.source, "; ".join(repairs)
+
+
+def metered_load_notes(sites, day=None, horizon_hours: float | None = None,
+                       period_minutes: float | None = None) -> list[str]:
+    """One sentence per site whose base load or PV output is metered: the source, its meters and every kind of
+    repair (and, for PV with ``period_minutes``, the day's periods below 0 kW taken as 0); and, when ``day``
+    has 23 or 25 local hours but the horizon does not, what the plan covers instead."""
     notes = []
     for site in sites:
+        pv = site.microgrid.pv
+        if pv is not None and pv.source is not None:
+            name, repairs = _repair_text(pv.source)
+            note = (f"Site {site.name}: PV output metered, read from {name} ({pv.source.timezone}) and divided by "
+                    f"kwp = {pv.kwp:g} kWp; the day's measured output is the PV of every scenario (known, not "
+                    f"sampled); {repairs}")
+            if day is not None and horizon_hours is not None and period_minutes is not None:
+                n_periods = int(round(horizon_hours * 60 / period_minutes))
+                _, negative = measured_pv_kw(pv.source, pv.kwp, day, period_minutes, n_periods)
+                if negative:
+                    note += f"; {negative} period(s) below 0 kW (inverters' night draw) taken as 0 kW"
+            notes.append(note + ".")
         source = site.base_load.source
         if source is None:
             continue
-        data = cached_meter_data(source)
-        repairs = []
-        for meter, report in data.reports.items():
-            counts = report.summary()
-            text = ", ".join(f"{k} x{c}" for k, c in zip(counts["kind"], counts["count"])) or "none"
-            repairs.append(f"meter {meter} every {data.interval_minutes[meter]} min, repairs: {text}")
-        notes.append(f"Site {site.name}: base load metered, read from {data.source} ({source.timezone}); "
-                     + "; ".join(repairs) + ".")
+        name, repairs = _repair_text(source)
+        notes.append(f"Site {site.name}: base load metered, read from {name} ({source.timezone}); " + repairs + ".")
         hours = None if day is None else local_day_hours(day, source.timezone)
         if hours is not None and horizon_hours is not None and abs(hours - horizon_hours) > 1e-9:
             end = local_midnight_utc(day, source.timezone) + pd.Timedelta(hours=horizon_hours)

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from planner.case import CaseError
+from planner.data_sources import measured_pv_kw
 from planner.dayahead.feasibility import check_plan
 from planner.errors import InfeasibleCaseError
 from planner.load_profiles import base_load_kw
@@ -83,8 +84,9 @@ def energy_budget(site, case) -> EnergyBudget:
     """Lower bound on the site's energy need and upper bound on its local supply over the horizon.
 
     Need: base load plus each material's tonnes at the cheapest capable line's kWh per tonne.
-    Local supply: generator at capacity, PV at its peak power and wind at nominal power every hour
-    (loose on purpose: a valid bound whatever the weather), battery emptied from its initial state.
+    Local supply: generator at capacity, PV at its peak power (its measured output of the day when
+    ``microgrid.pv.source`` is given) and wind at nominal power every hour (loose on purpose: a valid
+    bound whatever the weather), battery emptied from its initial state.
     """
     hours = case.horizon_hours
     load = base_load_kw(site.base_load, case.scenarios.day, case.period_minutes, case.n_periods)
@@ -95,7 +97,12 @@ def energy_budget(site, case) -> EnergyBudget:
             production += qty * min(rates)
     mg = site.microgrid
     local = (site.generator.capacity_kw if site.generator else 0.0) * hours
-    local += (mg.pv.kwp if mg.pv else 0.0) * hours + wind_nominal_kw(site) * hours
+    if mg.pv is not None and mg.pv.source is not None:
+        pv_kw, _ = measured_pv_kw(mg.pv.source, mg.pv.kwp, case.scenarios.day, case.period_minutes, case.n_periods)
+        local += float(np.sum(pv_kw)) * case.period_hours
+    else:
+        local += (mg.pv.kwp if mg.pv else 0.0) * hours
+    local += wind_nominal_kw(site) * hours
     if mg.battery is not None:
         b = mg.battery
         local += max(0.0, b.initial_soc_fraction - b.soc_min_fraction) * b.energy_kwh * b.discharge_efficiency

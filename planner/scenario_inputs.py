@@ -4,7 +4,8 @@
 ``p0_eur_per_mwh``, ``p1_eur_per_mwh``, ``p2_eur_per_mwh``, ``pv_kw_per_kwp:<site>`` for every
 site with PV and ``wind_kw_per_turbine:<site>`` for every site with turbines. Daily levels of
 price, PV and wind co-move through the fitted joint model; the sites, close together, share the
-daily weather level and keep their own geometry, turbine and within-day randomness.
+daily weather level and keep their own geometry, turbine and within-day randomness. A site whose PV
+output is metered (``microgrid.pv.source``) gets that day's measured output, the same in every scenario.
 
 Modes (``case.scenarios.mode``):
 - ``procurement``: the day-ahead price p0 is known when buying day-ahead, so every scenario has the
@@ -24,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from planner.data_sources import measured_pv_profiles
 from scenarios.intraday import IntradayResaleModel
 from scenarios.joint import JointModel
 from scenarios.price import DayAheadPriceModel
@@ -169,8 +171,11 @@ def case_scenarios(case, n_scenarios: int | None = None, seed: int | None = None
             names.append(f"wind_kw_per_turbine:{site.name}")
     hourly = np.stack(columns, axis=2)
     values = _to_periods(hourly, case.period_hours, case.n_periods)
+    measured = measured_pv_profiles(case)  # a site's metered PV output: that day's PV, known in every scenario
+    for name, profile in measured.items():
+        values[:, :, names.index(name)] = profile
     meta = {"mode": mode, "day": case.scenarios.day, "seed": seed, "timezone": TIMEZONE,
-            "parameters": str(models.folder)}
+            "parameters": str(models.folder), "measured_pv": sorted(measured)}
     return ScenarioSet(values, np.full(n, 1.0 / n), tuple(names), tuple(f"scen{i}" for i in range(n)),
                        case.period_hours, pd.Timestamp(case.scenarios.day), meta)
 

@@ -26,6 +26,11 @@ def test_calibration_reproduces_the_committed_parameters(shared_data, project_ro
         fresh = json.loads((tmp_path / name).read_text())
         kept = json.loads((committed / name).read_text())
         assert fresh.keys() == kept.keys(), name
+    fresh = json.loads((tmp_path / "intraday_france.json").read_text())
+    kept = json.loads((committed / "intraday_france.json").read_text())
+    assert fresh.keys() == kept.keys()
+    for key in ("premium_ratio_mean", "premium_ratio_std", "hourly_correlation"):
+        assert fresh[key] == pytest.approx(kept[key], rel=1e-9), key
     joint = json.loads((tmp_path / "joint_france.json").read_text())["fitted"]
     kept = json.loads((committed / "joint_france.json").read_text())["fitted"]
     assert np.allclose(joint["correlation"], kept["correlation"], atol=1e-9)
@@ -33,6 +38,25 @@ def test_calibration_reproduces_the_committed_parameters(shared_data, project_ro
     columns = joint["columns"]
     rho = np.asarray(joint["correlation"])[columns.index("price:p0_level"), columns.index("wind:wind_level")]
     assert rho < -0.2
+
+
+def test_intraday_law_is_the_load_error_proxy_of_2015_2021(shared_data, tmp_path):
+    """The committed spread law is IntradayResaleModel.from_load_errors on 2015-02..2021-12 (its quantiles give
+    back the lognormal), and a frame reaching into 2022 is refused (fit up to 2021 only)."""
+    from planner.calibrate import write_intraday_law
+    from scenarios.history import load_entsoe_fr
+    from scenarios.intraday import load_error_premium_ratios
+
+    history = load_entsoe_fr(shared_data / "prices" / "entsoe_FR_2015_2023.csv")
+    law = json.loads(write_intraday_law(history.between("2015-01-05", "2021-12-31").frame, tmp_path).read_text())
+    ratios = load_error_premium_ratios(history.between("2015-01-05", "2021-12-31").frame, "2015-02-01", "2021-12-31")
+    q05, q50, q95 = np.quantile(ratios, [0.05, 0.5, 0.95])
+    sigma = np.log(q95 / q05) / (2 * 1.6448536269514722)
+    assert law["premium_ratio_mean"] == pytest.approx(q50 * np.exp(sigma ** 2 / 2), rel=1e-9)
+    assert law["resale_discount_ratio_mean"] == law["premium_ratio_mean"]
+    assert 0 <= law["hourly_correlation"] < 1
+    with pytest.raises(ValueError, match="2021-12-31"):
+        write_intraday_law(history.between("2015-01-05", "2022-01-31").frame, tmp_path)
 
 
 def test_calibration_without_data_names_the_missing_folder(tmp_path, capsys):

@@ -153,3 +153,25 @@ def test_format_documentation_is_up_to_date(project_root):
 
     committed = (project_root / "docs" / "case_format.md").read_text()
     assert committed == case_format_markdown(), "run: python -m planner.case > docs/case_format.md"
+
+
+def test_spread_laws_left_out_come_from_the_calibrated_file_and_given_ones_are_kept(default_dict, project_root):
+    """The default case leaves the p1 / p2 ratio laws out: they are read from data/calibrated/intraday_france.json
+    and listed in case.calibrated_fields; a value the case gives is kept as given and not listed."""
+    law = __import__("json").loads((project_root / "data" / "calibrated" / "intraday_france.json").read_text())
+    case = case_from_dict(copy.deepcopy(default_dict))
+    assert case.contract.intraday.premium_ratio_mean == law["premium_ratio_mean"]
+    assert case.contract.intraday.hourly_correlation == law["hourly_correlation"]
+    assert case.contract.resale.discount_ratio_std == law["resale_discount_ratio_std"]
+    assert case.contract.intraday.min_premium_eur_per_mwh == 5.0  # a contract term, not calibrated
+    assert len(case.calibrated_fields) == 5
+    given = copy.deepcopy(default_dict)
+    given["contract"]["intraday"]["premium_ratio_mean"] = 0.3
+    given["contract"]["resale"]["discount_ratio_mean"] = 0.2
+    case = case_from_dict(given)
+    assert case.contract.intraday.premium_ratio_mean == 0.3
+    assert case.contract.resale.discount_ratio_mean == 0.2
+    assert not any("premium_ratio_mean" in f or "discount_ratio_mean" in f for f in case.calibrated_fields)
+    assert len(case.calibrated_fields) == 3
+    again = case_from_dict(copy.deepcopy(default_dict)).replace(description="again")  # filling is idempotent
+    assert again.contract.intraday.premium_ratio_mean == law["premium_ratio_mean"]

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -118,3 +119,31 @@ def test_plan_takes_the_scenario_count_and_seed_of_the_case_and_opens_with_a_sum
     assert runs["case_seed"][1] != runs["seed_0"][1]
     assert md.index("## Summary") < md.index("## Day-ahead procurement")
     assert "Buy day-ahead (MWh per hour, all sites)" in md and "no plan can cost less than" in md
+
+
+def test_a_stop_raised_in_a_weakref_callback_prints_no_traceback():
+    """The hard stop can fire inside a weakref callback, where Python prints 'Exception ignored' with a
+    traceback: the CLI's hook drops that stop (the next alarm raises it again) and passes anything else on."""
+    import weakref
+
+    from planner.cli import quiet_stop_hook
+    from planner.errors import WallClockLimit
+
+    seen, previous = [], sys.unraisablehook
+    sys.unraisablehook = quiet_stop_hook(lambda unraisable: seen.append(unraisable.exc_type))
+    try:
+        class Owner:
+            pass
+
+        def stop(_):
+            raise WallClockLimit("stop")
+
+        def other(_):
+            raise ValueError("other")
+
+        a, b = Owner(), Owner()
+        refs = [weakref.ref(a, stop), weakref.ref(b, other)]
+        del a, b
+    finally:
+        sys.unraisablehook = previous
+    assert seen == [ValueError] and len(refs) == 2

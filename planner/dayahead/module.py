@@ -23,7 +23,6 @@ from planner.case import load_case
 from planner.dayahead.data import check_scenarios, mean_data, scenario_data
 from planner.dayahead.model import build_day_ahead_model
 from planner.scenario_inputs import case_scenarios
-from planner.solvers.highs import appsi_highs
 from planner.stochastic.names import scenario_index, scenario_names_creator
 from scenarios.scenario_set import ScenarioSet
 
@@ -39,21 +38,16 @@ def attach_root_node(model) -> None:
 
 
 def start_from_schedule(model, schedule: dict) -> None:
-    """Give every variable of ``model`` a start value: the LP optimum with the binaries fixed at
-    ``schedule`` ({binary name: 0/1}, e.g. the L-shaped common schedule, feasible in every scenario);
-    the binaries are freed again. A MIP solver warm-started from these values (mpi-sppy's
-    ``--warmstart-subproblems --user-warmstart``) has an incumbent from its first second."""
-    fixed = []
+    """Give the binaries of ``model`` start values from ``schedule`` ({binary name: 0/1}, e.g. the
+    L-shaped common schedule, feasible in every scenario); nothing is fixed and no other value is set.
+    HiGHS completes such a partial MIP start itself (it fixes the integers and solves the LP), so a MIP
+    solver warm-started from these values (mpi-sppy's ``--warmstart-subproblems --user-warmstart``) has
+    an incumbent from its first second. Computing the completion here (one LP per scenario, translated
+    by Pyomo) cost 0.37 s per scenario against 0.07 s for building the model, for the same MIP solve."""
     for name, value in schedule.items():
         var = model.find_component(name)
         if var is not None and not var.fixed:
-            var.fix(round(value))
-            fixed.append(var)
-    res = appsi_highs(threads=1).solve(model)
-    if res.best_feasible_objective is not None:
-        res.solution_loader.load_vars()
-    for var in fixed:
-        var.unfix()
+            var.set_value(round(value))
 
 
 def scenario_creator(scenario_name, case=None, scenarios=None, schedule_first_stage=False, num_scens=None,

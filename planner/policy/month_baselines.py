@@ -48,7 +48,9 @@ from sddp import simulate_historical
 COMPONENTS = ("day_ahead_eur", "intraday_resale_eur", "fuel_eur", "energy_charge_eur", "overrun_eur",
               "unserved_eur", "soc_shortfall_eur", "demand_charge_eur")
 LOOKAHEAD = "daily look-ahead (expected values)"
-MONTH_POLICIES = ("SDDP month", LOOKAHEAD, "fixed schedule", "seed rule", "perfect foresight")
+#: the look-ahead with the SDDP model's purchase blocks and band (same purchase options as SDDP)
+LOOKAHEAD_BLOCKS = "daily look-ahead, SDDP's purchase blocks"
+MONTH_POLICIES = ("SDDP month", LOOKAHEAD, LOOKAHEAD_BLOCKS, "fixed schedule", "seed rule", "perfect foresight")
 
 
 @dataclass
@@ -190,7 +192,7 @@ class DayLP:
     """The day LP of the baselines, built once per option set and changed in place: incoming states fixed,
     purchases fixed or free at p0, battery power free or fixed, SoC target penalty on or off."""
 
-    def __init__(self, inp: MonthInputs, import_cap_kw=None, proportional_shedding=False):
+    def __init__(self, inp: MonthInputs, import_cap_kw=None, proportional_shedding=False, blocks=False):
         day = inp.day
         self.inp = inp
         lp = MonthLP()
@@ -198,6 +200,10 @@ class DayLP:
         self.peak_in = lp.add_variable(None, None)
         self.ov_in = lp.add_variable(None, None)
         self.da = [lp.add_variable(0.0, inp.day_ahead_cap_kw) for _ in range(inp.n_periods)]
+        if blocks:  # the SDDP model's purchase parametrisation: da_h = E_h + delta_b(h), delta_b within its bounds
+            delta = [lp.add_variable(lo, hi) for lo, hi in inp.delta_bounds()]
+            for t, v in enumerate(self.da):
+                lp.add_constraint(v - delta[inp.block_of(t)], "==", float(inp.schedule.day_ahead_kw[t]))
         self.handles = add_day(lp, day, self.soc_in, self.peak_in, self.ov_in, self.da, terminal=True,
                                import_cap_kw=import_cap_kw, proportional_shedding=proportional_shedding)
         self.lp = lp
@@ -277,16 +283,22 @@ def expected_values(inp: MonthInputs, level: float) -> np.ndarray:
     return out
 
 
-def simulate_lookahead(inp: MonthInputs, paths: MonthPaths) -> MonthOutcome:
-    """Daily expected-value look-ahead (module docstring)."""
-    lp = DayLP(inp)
+def simulate_lookahead(inp: MonthInputs, paths: MonthPaths, blocks: bool = False) -> MonthOutcome:
+    """Daily expected-value look-ahead (module docstring); ``blocks``: its purchases restricted to the
+    SDDP model's parametrisation (``E_h + delta_b``, the same blocks and band), the fair comparison of
+    the two decision rules under the same purchase options."""
+    lp = DayLP(inp, blocks=blocks)
 
     def decide(lp_, soc, peak, overrun, s, d):
         p0 = paths.values[s, d, :, 0]
         plan = lp_.solve(soc, peak, overrun, expected_values(inp, paths.levels[s, d]), p0, penalty=True)
         return plan[3], None, True
 
-    return run_daily(inp, paths, LOOKAHEAD, decide, lp)
+    return run_daily(inp, paths, LOOKAHEAD_BLOCKS if blocks else LOOKAHEAD, decide, lp)
+
+
+def simulate_lookahead_blocks(inp: MonthInputs, paths: MonthPaths) -> MonthOutcome:
+    return simulate_lookahead(inp, paths, blocks=True)
 
 
 def clipped_battery(inp: MonthInputs, soc0, battery_plan) -> np.ndarray:
@@ -375,7 +387,7 @@ def simulate_perfect_foresight(inp: MonthInputs, paths: MonthPaths) -> MonthOutc
     return MonthOutcome("perfect foresight", bill, peaks, socs, charged)
 
 
-SIMULATORS = {LOOKAHEAD: simulate_lookahead, "fixed schedule": simulate_fixed_schedule,
+SIMULATORS = {LOOKAHEAD: simulate_lookahead, LOOKAHEAD_BLOCKS: simulate_lookahead_blocks, "fixed schedule": simulate_fixed_schedule,
               "seed rule": simulate_seed_rule, "perfect foresight": simulate_perfect_foresight}
 
 
@@ -407,6 +419,7 @@ def month_comparison(outcomes: dict, label: str) -> pd.DataFrame:
     look-ahead with its 95 % interval, and the share of the perfect-foresight saving captured (over
     the fixed schedule and over the look-ahead)."""
     look = outcomes.get(LOOKAHEAD)
+    look_blocks = outcomes.get(LOOKAHEAD_BLOCKS)
     fixed = outcomes.get("fixed schedule")
     pf = outcomes.get("perfect foresight")
     rows = []
@@ -419,6 +432,8 @@ def month_comparison(outcomes: dict, label: str) -> pd.DataFrame:
                "mean_peak_kw": float(o.peak_kw[:, -1].mean())}
         row.update({k: v for k, v in o.breakdown().items()})
         row["vs_lookahead_eur"], row["vs_lookahead_ci_half_eur"] = paired(tot, look.total_eur) if look else (np.nan, np.nan)
+        row["vs_lookahead_blocks_eur"], row["vs_lookahead_blocks_ci_half_eur"] = (
+            paired(tot, look_blocks.total_eur) if look_blocks else (np.nan, np.nan))
         for ref_name, ref in (("fixed", fixed), ("lookahead", look)):
             share = np.nan
             if ref is not None and pf is not None:

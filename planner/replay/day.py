@@ -23,6 +23,12 @@ carried with the SoC and the peak (``planner.replay.stocks``); otherwise each da
 case's stocks. The operating policies' lattice (look-ahead, SDDP) is fitted on ``lattice_paths``
 paths of the same forecast; SDDP is trained each day (``planner.replay.policies``). The deterministic
 plan is solved on the point forecast (the weighted median path) and operated by the look-ahead.
+
+Work shared within the day (``reuse_within_day``, on by default; off: every plan and policy from scratch,
+the reference path): the later plans of the day (deterministic, perfect foresight) take the two-stage
+plan's production schedule as their first incumbent instead of running the site-by-site heuristic again
+(the site heuristic when the schedule does not fit; each plan still certifies its own gap), and the
+operating policies fit their lattice on the day's paths once (the same fit each would make).
 """
 
 from __future__ import annotations
@@ -35,9 +41,10 @@ import numpy as np
 import pandas as pd
 
 from planner.case import Case
+from planner.dayahead.methods.ef import ExtensiveForm
 from planner.dayahead.plan import plan
 from planner.policy.fixed_schedule import FixedSchedule
-from planner.policy.model import build_policy_model, policy_inputs
+from planner.policy.model import build_policy_model, fit_lattice, policy_inputs
 from planner.policy.real_days import intraday_prices
 from planner.policy.recourse import HourState, Observation, evaluate_hour
 from planner.policy.registry import make_policy
@@ -87,6 +94,7 @@ class ReplayOptions:
     recalibrate_every: int = 0       # days between refits of the price model on a rolling window (0: never)
     recalibrate_window_days: int = 365
     carry_stocks: bool = False       # carry material stocks into D+1 (planner.replay.stocks; see why off by default)
+    reuse_within_day: bool = True    # the day's later plans start from the first plan's schedule; one lattice fit
 
     def check(self) -> None:
         """Raise ValueError naming the option when it is out of range."""
@@ -234,13 +242,22 @@ def operate(policy, values: np.ndarray, state: PolicyState) -> dict:
 
 
 def make_operating_policy(name: str, case: Case, schedule: FixedSchedule, scenarios, options: ReplayOptions,
-                          state: PolicyState | None = None):
+                          state: PolicyState | None = None, lattices: dict | None = None):
     """The operating policy ``name`` of the day; SDDP is trained here from ``state``'s month peak and
-    carries its training record as ``policy.training``."""
+    carries its training record as ``policy.training``. ``lattices``: a dict shared by the day's policies,
+    where the lattice fitted on ``scenarios`` is kept and reused (the same fit for every policy)."""
     inp = policy_inputs(case, schedule, scenarios)
     if name in (LOOKAHEAD, SDDP_OPERATION):
-        model = build_policy_model(inp, scenarios, n_states=min(options.n_states, scenarios.n_scenarios),
-                                   random_state=options.seed)
+        n_states = min(options.n_states, scenarios.n_scenarios)
+        if lattices is None:
+            model = build_policy_model(inp, scenarios, n_states=n_states, random_state=options.seed)
+        else:
+            key = (id(scenarios), n_states, tuple(inp.variables))
+            if key not in lattices:
+                lattices[key] = (scenarios, *fit_lattice(inp, scenarios, n_states, options.seed), list(inp.notes))
+            _, lattice, scale, notes = lattices[key]
+            inp.notes.extend(n for n in notes if n not in inp.notes)
+            model = build_policy_model(inp, lattice=lattice, scale=scale)
         if name == LOOKAHEAD:
             return make_policy(name, model)
         policy = SDDPOperation(model)
@@ -250,19 +267,27 @@ def make_operating_policy(name: str, case: Case, schedule: FixedSchedule, scenar
     return make_policy(name, InputsModel(inp))
 
 
-def solve_plan(case: Case, scenarios, options: ReplayOptions, seed: int):
+def solve_plan(case: Case, scenarios, options: ReplayOptions, seed: int, shared: dict | None = None):
     """(plan result or None, plan record): the two-stage plan with its bounds and gap; a failure or a gap
-    above ``options.max_plan_gap`` is recorded with its reason (the day is then operated by the rule)."""
+    above ``options.max_plan_gap`` is recorded with its reason (the day is then operated by the rule).
+    ``shared``: a dict kept over the day's plans (extensive form only): the first plan's production schedule
+    is stored in it and is the first incumbent of the later ones (``planner.dayahead.methods.ef``)."""
     info = {"lower_bound_eur": np.nan, "upper_bound_eur": np.nan, "gap": np.nan, "plan_status": "",
             "plan_time_s": 0.0, "fallback": False, "fallback_reason": ""}
     tp = time.perf_counter()
     result = None
+    method = options.method
+    if shared is not None and method == "ef":
+        method = ExtensiveForm(schedule=shared.get("schedule"))
     try:
-        result = plan(case, scenarios.n_scenarios, options.method, scenarios=scenarios,
+        result = plan(case, scenarios.n_scenarios, method, scenarios=scenarios,
                       time_limit=options.time_limit_s, rel_gap=options.rel_gap, measures=False, progress=False,
                       random_state=seed)
         info.update(lower_bound_eur=float(result.lower_bound), upper_bound_eur=float(result.upper_bound),
                     gap=float(relative_gap(result.lower_bound, result.upper_bound)), plan_status=str(result.status))
+        if isinstance(method, ExtensiveForm) and method.used_schedule is not None:
+            info["plan_schedule_reused"] = method.used_schedule is shared.get("schedule")
+            shared.setdefault("schedule", method.used_schedule)
         if not info["gap"] <= options.max_plan_gap:
             info.update(fallback=True, fallback_reason=f"plan stopped at a gap of {100 * info['gap']:.3g} % above "
                         f"max_plan_gap {100 * options.max_plan_gap:.3g} % (time limit {options.time_limit_s:g} s)")
@@ -283,8 +308,10 @@ def replay_day(case: Case, real: RealDays, day, states: dict, options: ReplayOpt
     lead = planned[0] if planned else RULE     # the plan starts from the state of the first planned policy
     cd, scen = forecast(case, known, day, states[lead], options)
     plan_info, result = {}, None
+    shared = {} if options.reuse_within_day else None          # the first plan's schedule, kept for the later
+    lattices = {} if options.reuse_within_day else None        # the operating policies' lattice, fitted once
     if planned:
-        result, plan_info = solve_plan(cd, scen, options, seed)
+        result, plan_info = solve_plan(cd, scen, options, seed, shared)
     realised = real.day(day)
     scores = forecast_scores(scen, realised)
     # the operating policies' lattice: more paths of the same forecast (same information as the plan's)
@@ -297,15 +324,15 @@ def replay_day(case: Case, real: RealDays, day, states: dict, options: ReplayOpt
         chosen = result
         if name == PERFECT:  # plan on the realised day itself, then operate knowing it
             hindsight = realised_set(case_p, realised, scen.variables, seed)
-            chosen, info = solve_plan(case_p, hindsight, options, seed)
+            chosen, info = solve_plan(case_p, hindsight, options, seed, shared)
         elif name == DETERMINISTIC:  # plan on the point forecast (one scenario), then the look-ahead operates
-            chosen, info = solve_plan(case_p, point_forecast(scen), options, seed)
+            chosen, info = solve_plan(case_p, point_forecast(scen), options, seed, shared)
         if name == RULE or chosen is None:
             schedule, op_name = FixedSchedule.from_rule(case_p, scen), RULE
         else:
             schedule, op_name = FixedSchedule.from_plan(chosen, case_p), LOOKAHEAD if name == DETERMINISTIC else name
         try:
-            policy = make_operating_policy(op_name, case_p, schedule, paths, options, states[name])
+            policy = make_operating_policy(op_name, case_p, schedule, paths, options, states[name], lattices)
             training = getattr(policy, "training", None)
             if training is not None:
                 info = {**info, "sddp_bound_eur": training.bound_eur, "sddp_iterations": training.iterations,

@@ -49,11 +49,13 @@ class ReplayResult:
     wall_time_s: float
     days_computed: int            # days solved in this run (the others were read back from day files)
     output_dir: Path
+    realised_data: str = ""       # the file and series the realised days came from (planner.replay.data)
 
     def summary(self) -> dict:
         planned = self.daily[self.daily["policy"].isin(SHARED_PLAN)]
         by_day = planned.drop_duplicates("date")
-        return {"days": int(self.daily["date"].nunique()), "days_computed_this_run": self.days_computed,
+        return {"days": int(self.daily["date"].nunique()), "realised_data": self.realised_data,
+                "days_computed_this_run": self.days_computed,
                 "wall_time_s": self.wall_time_s,
                 "mean_day_time_s": float(self.daily.drop_duplicates("date")["day_time_s"].mean()),
                 "max_gap": float(by_day["gap"].max()) if len(by_day) else float("nan"),
@@ -117,7 +119,8 @@ def run_replay(case: Case, start, end, options: ReplayOptions | None = None, out
 
     ``n_workers`` local processes run months in parallel, or ``n_ranks`` MPI ranks (``planner.solvers.mpi``;
     the same command on a cluster with more ranks); ``real``/``data``: the realised data (default
-    ``../shared/data/prices/fr_hourly_2019_2022.csv``). Resumes from the day files in ``output_dir``
+    ``../shared/data/prices/entsoe_FR_2015_2023.csv``, ``planner.replay.data``; the file and series used are
+    stated in the progress output and ``summary.json``). Resumes from the day files in ``output_dir``
     when they were written with the same case and options.
     """
     options = options or ReplayOptions()
@@ -148,6 +151,7 @@ def run_replay(case: Case, start, end, options: ReplayOptions | None = None, out
     months = {}
     for d in days:
         months.setdefault(d.strftime("%Y-%m"), []).append(d)
+    log.message(f"realised data: {real.description or real.source}")
     log.message(f"{len(days)} days in {len(months)} months, {max(n_workers, n_ranks)} "
                 f"{'MPI rank(s)' if n_ranks > 1 else 'process(es)'}; method {options.method}, "
                 f"{options.n_scenarios} scenarios, time limit {options.time_limit_s} s per plan")
@@ -175,7 +179,8 @@ def run_replay(case: Case, start, end, options: ReplayOptions | None = None, out
     daily = pd.DataFrame(rows)
     monthly = monthly_bills(daily, case)
     savings = savings_table(daily, random_state=options.seed)
-    result = ReplayResult(daily, monthly, savings, time.perf_counter() - t0, computed, out)
+    result = ReplayResult(daily, monthly, savings, time.perf_counter() - t0, computed, out,
+                          real.description or real.source)
     daily.to_parquet(out / "daily.parquet", index=False)
     monthly.to_csv(out / "monthly_bills.csv", index=False)
     savings.to_csv(out / "savings.csv", index=False)

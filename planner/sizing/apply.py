@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+import pyomo.environ as pyo
 
 from planner.case import Battery, Generator, PVArray, WindTurbines
-from planner.dayahead.model import build_day_ahead_model, value
+from planner.dayahead.model import build_day_ahead_model, schedule_values, value
 from planner.errors import BadInputError
 from planner.results import relative_gap
 from planner.sizing.lines import base_load_days, day_case, day_data, fix_schedule
@@ -189,7 +190,7 @@ def with_battery_start(case, soc_fraction: dict):
 
 def plan_typical_day(case, table, d: int, *, soc_fraction: dict | None = None, schedule: dict | None = None,
                      start: dict | None = None, month_rate: bool = True, mip_gap: float = 1e-4,
-                     time_limit: float | None = 60.0) -> dict:
+                     time_limit: float | None = 60.0, peak_charge_eur_per_kw: float = 0.0) -> dict:
     """Typical day ``d`` of ``table`` (sizing's days) planned by the day-ahead model with ``case`` (e.g.
     ``sized_case``): the day's base load, p0, mean intraday and resale terms, renewables of ``case``'s
     equipment (``planner.sizing.lines.day_data``); batteries starting and ending at ``soc_fraction``
@@ -198,14 +199,22 @@ def plan_typical_day(case, table, d: int, *, soc_fraction: dict | None = None, s
     (that schedule's plan is the first incumbent). ``month_rate``: the overrun above threshold x P
     charged f3 per kW as the month's bill charges a peak that sets the month's peak (what sizing predicts
     for the day that sets it and what the replay settles), not f3 x 1 / billing_period_days as the
-    day-ahead model prorates it by default. Returns the day's peak import, overrun above threshold x P
-    (kW), the plan's bounds and gap (EUR), and its import per period (kW)."""
+    day-ahead model prorates it by default. ``peak_charge_eur_per_kw`` > 0 adds that charge per kW of the
+    day's peak import to the plan's objective (the bounds include it): a price on the peak below the
+    threshold, where the contract alone charges nothing. Returns the day's peak import, overrun above threshold x P
+    (kW), the plan's bounds and gap (EUR), its import per period (kW), each site's line power per
+    period (``lines_kw``, kW) and the lines' schedule (``schedule``, ``schedule_values`` names; both
+    None when no plan was found in ``time_limit``)."""
     dc = day_case(case, {s.name: base_load_days(case, table)[s.name][d] for s in case.sites})
     if soc_fraction:
         dc = with_battery_start(dc, soc_fraction)
     if month_rate:  # the day is the whole billing period: no proration of the overrun charge
         dc = dataclasses.replace(dc, contract=dataclasses.replace(dc.contract, billing_period_days=1))
     m = build_day_ahead_model(dc, day_data(case, table, d), name=f"typical_day{d}")
+    if peak_charge_eur_per_kw > 0:
+        m.obj.deactivate()
+        m.obj_with_peak = pyo.Objective(expr=m.obj.expr + float(peak_charge_eur_per_kw) * m.contract.peak_kw,
+                                        sense=pyo.minimize)
     t0 = time.perf_counter()
     if schedule is not None:
         fix_schedule(m, schedule, True)
@@ -230,7 +239,10 @@ def plan_typical_day(case, table, d: int, *, soc_fraction: dict | None = None, s
         status = str(res.termination_condition).split(".")[-1]
     c = m.contract
     imports = [value(c.net_import_kw[t]) for t in range(dc.n_periods)]
+    planned = math.isfinite(upper)
+    lines = {s.name: [value(m.site[s.name].lines_kw[t]) for t in range(dc.n_periods)] for s in dc.sites}
     return {"peak_kw": value(c.peak_kw), "overrun_kw": value(c.overrun_kw), "max_import_kw": max(imports),
             "import_kw": imports, "threshold_kw": dc.contract.overrun_threshold * dc.contract.subscribed_power_kw,
             "lower_bound_eur": lower, "upper_bound_eur": upper, "gap": relative_gap(lower, upper), "status": status,
-            "seconds": time.perf_counter() - t0}
+            "seconds": time.perf_counter() - t0, "lines_kw": lines if planned else None,
+            "schedule": schedule_values(m, dc) if planned else None}

@@ -6,8 +6,9 @@ the contract's mean intraday and resale terms (p1 = p0 + max(min premium, premiu
 p2 = p0 - discount ratio x |p0| - fee, as sizing's resale), and the existing PV and turbines times the
 day's capacity factors. With one scenario the two-stage day-ahead model is its expected-value problem:
 the schedule it returns is the expected line power per period of that day. Solved once per typical day
-with the existing equipment and subscribed power (what the plant runs today), not re-solved with the
-sized system: sizing then keeps each day's line profile fixed and sizes around it.
+with the existing equipment and subscribed power (what the plant runs today): sizing's first round keeps
+each day's line profile fixed and sizes around it; ``planner.sizing.loop`` then re-plans the days with
+the sized system and sizes again until both agree.
 """
 
 from __future__ import annotations

@@ -40,6 +40,11 @@ class SizingResult:
     daily_prediction: pd.DataFrame | None = None
     monthly_prediction: pd.DataFrame | None = None
     typical_day_peaks: pd.DataFrame | None = None
+    # the re-plan / re-size loop (``planner.sizing.loop``): one row per round; every typical day re-planned
+    # with the round before's system (rounds 2 on); the final system re-planned (the operation check)
+    rounds: pd.DataFrame | None = None
+    replanned_days: pd.DataFrame | None = None
+    operation_check: pd.DataFrame | None = None
 
     @property
     def gap(self) -> float:
@@ -56,6 +61,7 @@ class SizingResult:
                  f"LCOE {self.lcoe_eur_per_mwh:.1f} EUR/MWh, annualised {self.annualised_cost_eur_per_year / 1e6:.3f} MEUR/yr, "
                  f"subscribed power {self.subscribed_power_kw:.0f} kW",
                  f"demand: {self.info.get('load', 'not recorded')}",
+                 f"rounds: {self.info.get('rounds', 1)} ({self.info.get('stop_reason', 'one round')})",
                  self.sizes.round(1).to_string()]
         return "\n".join(lines)
 
@@ -72,6 +78,10 @@ class SizingResult:
                             ("typical_days", self.typical_day_peaks)):
             if table is not None:
                 table.to_csv(out / f"sizing_prediction_{name}.csv", index=False)
+        for name, table in (("rounds", self.rounds), ("replanned_days", self.replanned_days),
+                            ("operation_check", self.operation_check)):
+            if table is not None:
+                table.to_csv(out / f"sizing_{name}.csv", index=False)
         summary = {"lower_bound_eur": self.lower_bound_eur, "upper_bound_eur": self.upper_bound_eur,
                    "gap": self.gap, "lcoe_eur_per_mwh": self.lcoe_eur_per_mwh,
                    "annualised_cost_eur_per_year": self.annualised_cost_eur_per_year,
@@ -95,7 +105,8 @@ def predicted_operation(m, case, day_tables) -> tuple[pd.DataFrame, pd.DataFrame
       (purchases at p0 - resale at p2 + energy charge f2 + generator fuel);
     - per month: the overrun charge f3 x max(0, month's peak - threshold x P), scaled like the model's
       by 365 / (12 x billing_period_days), and the month's expected peak purchase;
-    - per scenario and typical day: the day's peak purchase and its overrun above threshold x P.
+    - per scenario and typical day: the day's peak purchase (its largest hourly purchase) and its overrun
+      above threshold x P.
     The demand charge f1 x P is not in them (a first-stage cost: f1 x P per billing period)."""
     c = case.contract
     rs = c.resale
@@ -125,7 +136,8 @@ def predicted_operation(m, case, day_tables) -> tuple[pd.DataFrame, pd.DataFrame
             row["overrun_eur"] += prob[s] * months_factor * c.overrun_charge_eur_per_kw * _v(b.overrun_kw[0, mo])
             row["peak_kw"] += prob[s] * _v(b.peak_kw[0, mo])
         for d in range(days.n_days):
-            peak = _v(b.day_peak_kw[0, d])
+            # the day's largest purchase (the model's day_peak_kw may sit above it where no month's overrun binds)
+            peak = float(buy[d].max())
             peaks.append({"scenario": s, "typical_day": d, "weight_days": float(days.weights[d]), "peak_kw": peak,
                           "overrun_kw": max(0.0, peak - thr_kw)})
     dates = pd.date_range("2025-01-01", periods=n_cal, freq="D")  # a non-leap calendar year

@@ -4,6 +4,7 @@ from saved cuts starts no lower than a cold start, and the price-level fit is th
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import numpy as np
@@ -11,13 +12,16 @@ import pytest
 import sddp
 
 from planner.case import case_from_dict, case_to_dict
+from planner.policy.month import expected_level_sum, statistical_upper_bound
 from planner.policy.month_baselines import (
     MONTH_POLICIES,
+    DayLP,
+    expected_values,
     generated_month_paths,
     month_comparison,
     simulate_month_policies,
 )
-from planner.policy.month_model import MonthLP, absolute_values, add_day, apply_day, build_month_model, month_inputs
+from planner.policy.month_model import MonthLP, PurchaseNoise, absolute_values, add_day, apply_day, build_month_model, month_inputs
 from planner.policy.month_price import (
     LEVEL_FILE,
     SOURCE_FILE,
@@ -231,3 +235,60 @@ def test_z_support_has_mean_one_and_bad_points_are_refused():
     assert np.all(np.diff(values) > 0)
     with pytest.raises(ValueError, match="whole number"):
         process.z_support(0)
+
+
+def test_expected_level_sum_is_the_ar1_closed_form_and_the_tree_mean(small_month):
+    """E[sum_d y_d] used by the control variate: the AR(1) closed form mu + phi^d (y0 - mu) summed, and the
+    mean over the 2^3 equally likely level paths of the training tree enumerated here."""
+    inp = small_month
+    model = build_month_model(inp, purchase_points=2)
+    a, phi, y0 = inp.level.intercept_eur_per_mwh, inp.level.persistence, inp.initial_level
+    mu = a / (1.0 - phi)
+    closed = sum(mu + phi ** d * (y0 - mu) for d in range(1, inp.n_days + 1))
+    z, _ = inp.level.z_support(2)
+    sums = []
+    for path in itertools.product(z, repeat=inp.n_days):
+        y, s = y0, 0.0
+        for zd in path:
+            y = (a + phi * y) * zd
+            s += y
+        sums.append(s)
+    assert expected_level_sum(model) == pytest.approx(closed, rel=1e-12)
+    assert expected_level_sum(model) == pytest.approx(float(np.mean(sums)), rel=1e-9)
+
+
+def test_control_variate_upper_bound_brackets_the_exact_policy_cost(small_month):
+    """The trained policy's exact expected cost (all 64 months of the tree, simulated along each) lies in
+    the control-variate interval, which is narrower than the plain sample's."""
+    inp = small_month
+    model = build_month_model(inp, purchase_points=2)
+    sddp.train(model.graph, iteration_limit=10, print_level=0, random_state=0)
+    z, _ = inp.level.z_support(2)
+    months = []
+    for zs in itertools.product(z, repeat=inp.n_days):
+        for ops in itertools.product(model.operation_support, repeat=inp.n_days):
+            steps = []
+            for d in range(inp.n_days):
+                steps += [(2 * d + 1, PurchaseNoise(float(zs[d]))), (2 * d + 2, ops[d])]
+            months.append(steps)
+    exact = float(np.mean(sddp.simulate_historical(model.graph, months).costs))
+    mean, ci, plain = statistical_upper_bound(model, 200, random_state=3)
+    assert ci[0] <= exact <= ci[1]
+    assert ci[1] - ci[0] < plain[1][1] - plain[1][0]
+
+
+def test_lookahead_with_purchase_blocks_buys_within_the_blocks(small_month):
+    """The look-ahead restricted to SDDP's purchase options: da_h - E_h is the same within a block and
+    within that block's bounds; the free look-ahead's optimum on the same day is no dearer."""
+    inp = small_month
+    values = expected_values(inp, inp.initial_level)
+    p0 = values[:, 0]
+    soc = inp.day.initial_soc_kwh()
+    blocked = DayLP(inp, blocks=True).solve(soc, 0.0, 0.0, values, p0)
+    free = DayLP(inp).solve(soc, 0.0, 0.0, values, p0)
+    delta = blocked[3] - inp.schedule.day_ahead_kw
+    for b, (lo, hi) in enumerate(inp.delta_bounds()):
+        hours = [t for t in range(inp.n_periods) if inp.block_of(t) == b]
+        assert np.ptp(delta[hours]) <= 1e-6
+        assert lo - 1e-6 <= delta[hours[0]] <= hi + 1e-6
+    assert free[0] + free[1] <= blocked[0] + blocked[1] + 1e-6

@@ -31,4 +31,4 @@ def overrun_case(default_case):
 
 @pytest.fixture(scope="session")
 def real_days(shared_data):
-    return load_real_days(shared_data / "prices" / "fr_hourly_2019_2022.csv")
+    return load_real_days(shared_data / "prices" / "entsoe_FR_2015_2023.csv")

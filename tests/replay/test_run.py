@@ -73,17 +73,17 @@ def test_other_options_in_the_same_folder_are_refused(small_case, real_days, tmp
         run_replay(small_case, START, END, OPTIONS, tmp_path, real=real_days, progress=False)
 
 
-def test_2023_names_the_data(real_days, small_case, tmp_path):
-    with pytest.raises(ValueError, match="fr_hourly_2019_2022.csv covers 2019-01-01 .. 2022-12-31"):
-        run_replay(small_case, "2023-01-01", "2023-01-07", OPTIONS, tmp_path, real=real_days, progress=False)
+def test_a_period_past_the_data_names_the_data(real_days, small_case, tmp_path):
+    with pytest.raises(ValueError, match="entsoe_FR_2015_2023.csv covers 2015-01-05 .. 2023-06-30"):
+        run_replay(small_case, "2023-06-29", "2023-07-02", OPTIONS, tmp_path, real=real_days, progress=False)
 
 
-def test_cli_replay_2023_exits_2_naming_the_data(shared_data, tmp_path, capsys):
-    code = main(["replay", str(ROOT / "data" / "cases" / "default.toml"), "--start", "2023-01-01", "--end",
-                 "2023-01-07", "--output", str(tmp_path / "r")])
+def test_cli_replay_past_the_data_exits_2_naming_the_data(shared_data, tmp_path, capsys):
+    code = main(["replay", str(ROOT / "data" / "cases" / "default.toml"), "--start", "2023-07-01", "--end",
+                 "2023-07-07", "--output", str(tmp_path / "r")])
     err = capsys.readouterr().err
     assert code == 2
-    assert "fr_hourly_2019_2022.csv" in err and "2023-01-01" in err
+    assert "entsoe_FR_2015_2023.csv" in err and "2023-07-01" in err
 
 
 def test_cli_bad_day_is_refused(capsys):

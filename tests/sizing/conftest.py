@@ -117,7 +117,7 @@ max_battery_kw = 1000.0
 """
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def tiny_case_file(tmp_path_factory, project_root):
     """The tiny case (``TINY_CASE``) as a TOML file."""
     path = tmp_path_factory.mktemp("tiny") / "tiny.toml"
@@ -125,10 +125,11 @@ def tiny_case_file(tmp_path_factory, project_root):
     return path
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def tiny_sizing(tiny_case_file, shared_data, tmp_path_factory):
-    """(case, result, output folder) of the tiny case sized with the lines' scheduled profile: one
-    scenario year, two representative days (plus the extreme days), one year, no ageing."""
+    """(case, result, output folder) of the tiny case sized by default (the lines scheduled, re-planned with
+    the sized system until sizing and planning agree): one scenario year, two representative days (plus
+    the extreme days), one year, no ageing. Session-wide: three test modules read it."""
     case = load_case(tiny_case_file)
     out = tmp_path_factory.mktemp("tiny_sizing")
     with warnings.catch_warnings():

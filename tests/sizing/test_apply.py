@@ -40,15 +40,22 @@ def test_the_sized_subscribed_power_holds_in_operation(tiny_sizing):
     """Each typical day planned by the day-ahead model with the sized system, battery starting at sizing's
     state of charge, overrun charged at the month's rate f3 (as the bill and sizing charge the day that
     sets the month's peak):
-    - with the lines' schedule sizing used: the day's peak equals sizing's predicted peak (the same
-      feasible imports; both models shave to the least peak the battery allows since shaving costs
-      less than either's overrun charge), so the predicted overrun is paid exactly;
+    - with the lines' schedule sizing used: the day's peak is at most sizing's predicted peak (sizing's
+      dispatch is one of the plan's feasible dispatches, and the plan prices the peak above the threshold
+      at f3); on a day that alone sets the peak of a month it stands for, above the threshold, the two are equal
+      (both models shave the overrun to the least the battery allows, shaving costing less than either's
+      overrun charge), so the predicted overrun is paid exactly. A day whose months' peak is set by
+      another day may buy more in sizing than it needs (its peak costs sizing nothing there);
     - with the schedule free (operation re-plans the lines): the overrun is at most the predicted one."""
     case, result, folder = tiny_sizing
     sized = sized_case(case, load_sizing(folder))
     table = result.dispatch["_day_tables"]["scen0"]
     peaks = result.typical_day_peaks.set_index("typical_day")
     threshold = 1.1 * result.subscribed_power_kw
+    def others_peak(mo, d):  # the largest predicted peak of the other days standing for month mo
+        return max([peaks.at[e, "peak_kw"] for e in range(table.n_days) if e != d and table.month_days[mo, e] > 0],
+                   default=0.0)
+    equal_days = 0
     for d in range(table.n_days):
         soc = sizing_soc_fraction(case, result, d)
         fixed = plan_typical_day(sized, table, d, soc_fraction=soc, schedule=result.dispatch["_lines_schedules"][(0, d)])
@@ -56,9 +63,16 @@ def test_the_sized_subscribed_power_holds_in_operation(tiny_sizing):
         assert fixed["gap"] <= 1e-3 and free["gap"] <= 1e-3
         assert fixed["threshold_kw"] == pytest.approx(threshold)
         predicted_peak, predicted_overrun = peaks.at[d, "peak_kw"], peaks.at[d, "overrun_kw"]
-        assert fixed["peak_kw"] == pytest.approx(predicted_peak, rel=1e-3, abs=0.5)
-        assert fixed["overrun_kw"] == pytest.approx(predicted_overrun, abs=0.5)
+        # the day alone sets the peak of a month it stands for (a tie leaves sizing's peak free on either day)
+        sets_a_month = any(table.month_days[mo, d] > 0 and predicted_peak > others_peak(mo, d) + 0.5 for mo in range(12))
+        assert fixed["max_import_kw"] <= predicted_peak + 0.5
+        assert fixed["overrun_kw"] <= predicted_overrun + 0.5
+        if sets_a_month and predicted_overrun > 0.5:
+            equal_days += 1
+            assert fixed["max_import_kw"] == pytest.approx(predicted_peak, rel=1e-3, abs=0.5)
+            assert fixed["overrun_kw"] == pytest.approx(predicted_overrun, abs=0.5)
         assert free["overrun_kw"] <= predicted_overrun + 0.5
+    assert equal_days >= 1  # the tiny case's sizing overruns on its extreme days: the equality is exercised
 
 
 def test_predicted_cost_of_a_year_is_sizings_yearly_prediction(tiny_sizing):

@@ -30,8 +30,9 @@ def test_scheduled_lines_are_the_days_load_above_the_base_load(tiny_sizing):
     # at least the production energy; at most that plus standby all day and a start-up
     assert np.all(energy >= PLAN_KWH - 1e-6)
     assert np.all(energy <= PLAN_KWH + 24 * 40.0 + 100.0 + 1e-6)
-    # a schedule, not the flat average: the bath runs at 400 kW in some hours
-    assert np.all(lines.max(axis=1) >= 400.0 - 1e-6)
+    # a schedule, not the flat average (100 kW): the bath runs (most of) some hours at 400 kW and stands
+    # still in others (the re-planned days may run an hour in part: run fractions are continuous)
+    assert np.all(lines.max(axis=1) >= 300.0) and np.all(lines.min(axis=1) <= 40.0 + 1e-6)
     assert result.info["lines_load"] == "schedule"
     assert "scheduled by the day-ahead model" in result.info["load"]
     assert len(result.info["lines_schedule_days"]) == table.n_days

@@ -55,6 +55,7 @@ class Incumbent:
     label: str
     fixed: dict | None = None
     models: dict | None = None
+    schedule: dict | None = None   # {site: {line: {"on": ..., "run": ...}}} of a heuristic's fixed schedule
 
 
 @dataclass

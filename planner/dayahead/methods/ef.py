@@ -21,17 +21,31 @@ from planner.solvers.highs import appsi_highs, solve_with_bounds, track_variable
 from planner.stochastic.ef import build_ef, ef_scenarios, first_stage_values
 
 
-def heuristic_incumbent(problem: DayAheadProblem, ef, solver=None) -> Incumbent | None:
+def heuristic_incumbent(problem: DayAheadProblem, ef, solver=None, schedule=None) -> Incumbent | None:
     """The schedule found site by site on the expected day, fixed in every scenario of the extensive form,
     which is solved for the rest: a feasible plan (a restriction of the problem), or None. The solution
-    stays loaded in ``ef`` (a MIP start for the full solve); ``solver``: a persistent solver to reuse."""
+    stays loaded in ``ef`` (a MIP start for the full solve); ``solver``: a persistent solver to reuse.
+    ``schedule``: a schedule to fix instead (same form as :func:`site_schedule_heuristic`'s, e.g. found for
+    a neighbouring problem); when the extensive form is infeasible with it, the site-by-site one is used.
+    The schedule used is ``incumbent.schedule``."""
     case = problem.case
     if not any(s.lines for s in case.sites) or problem.schedule_first_stage:
         return None
+    if schedule is not None:
+        incumbent = incumbent_of_schedule(problem, ef, solver, schedule)
+        if incumbent is not None:
+            return incumbent
     budget = 20.0 if problem.time_limit is None else max(3.0, min(20.0, problem.time_limit / 4))
     schedule = site_schedule_heuristic(case, mean_data(case, problem.scenarios), budget, mip_gap=0.02)
     if schedule is None:
         return None
+    return incumbent_of_schedule(problem, ef, solver, schedule)
+
+
+def incumbent_of_schedule(problem: DayAheadProblem, ef, solver, schedule) -> Incumbent | None:
+    """The extensive form solved with ``schedule`` fixed in every scenario (then freed again): a feasible
+    plan, or None."""
+    case = problem.case
     pairs = ef_scenarios(ef)
     fixed = []
     for _, model in pairs:
@@ -47,7 +61,7 @@ def heuristic_incumbent(problem: DayAheadProblem, ef, solver=None) -> Incumbent 
     if math.isfinite(bounds.upper_bound):
         model0 = pairs[0][1]
         incumbent = Incumbent(bounds.upper_bound, first_stage_values(model0), "schedule-heuristic",
-                              fixed=schedule_values(model0, case))
+                              fixed=schedule_values(model0, case), schedule=schedule)
     for v in fixed:
         v.unfix()
     return incumbent
@@ -60,8 +74,10 @@ class ExtensiveForm(Method):
     name = "ef"
     description = "extensive form (every scenario in one MIP, HiGHS)"
 
-    def __init__(self, warm_start: bool = True):
+    def __init__(self, warm_start: bool = True, schedule=None):
         self.warm_start = warm_start
+        self.schedule = schedule   # a schedule tried first as the heuristic's (heuristic_incumbent)
+        self.used_schedule = None  # the schedule of the heuristic's incumbent of the last solve (None: none)
 
     def solve(self, problem: DayAheadProblem) -> MethodOutcome:
         t0 = time.perf_counter()
@@ -70,7 +86,8 @@ class ExtensiveForm(Method):
         log.message(f"built {len(problem.names)} scenarios in {time.perf_counter() - t0:.1f} s")
         # one persistent instance for both solves (between them the schedule is freed in place)
         solver = track_variable_bounds_only(appsi_highs(threads=1)) if self.warm_start else None
-        heuristic = heuristic_incumbent(problem, ef, solver)
+        heuristic = heuristic_incumbent(problem, ef, solver, self.schedule)
+        self.used_schedule = None if heuristic is None else heuristic.schedule
         if heuristic is not None:
             log.message(f"schedule heuristic: incumbent {heuristic.upper_bound:,.2f}"
                         + ("; MIP start of the extensive form" if self.warm_start else ""))

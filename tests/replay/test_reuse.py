@@ -1,0 +1,62 @@
+"""Work shared within a replayed day (``ReplayOptions.reuse_within_day``) against the reference path (every
+plan from its own site heuristic, every policy fitting its own lattice): the same decisions' costs within the
+plans' certified gaps, on two days of a case with production lines (metal processing's only: fast plans)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from planner.replay.day import DETERMINISTIC, FIXED, LOOKAHEAD, PERFECT, RULE, ReplayOptions
+from planner.replay.policies import SDDP_OPERATION
+from planner.replay.run import run_replay
+
+START, END = "2022-01-10", "2022-01-11"
+POLICIES = (RULE, FIXED, LOOKAHEAD, DETERMINISTIC, PERFECT)
+
+
+@pytest.fixture(scope="module")
+def one_line_site_case(default_case):
+    """The default case with production lines at metal_processing only (the other sites' loads are their
+    base loads)."""
+    sites = [s if s.name == "metal_processing" else
+             dataclasses.replace(s, lines=[], plan_t_per_day={}, storage={}, deliveries=[])
+             for s in default_case.sites]
+    return dataclasses.replace(default_case, sites=sites, source=None)
+
+
+@pytest.mark.slow
+def test_shared_work_gives_the_reference_plans_within_their_gaps(one_line_site_case, real_days, tmp_path):
+    base = ReplayOptions(n_scenarios=2, time_limit_s=30.0, policies=POLICIES, lattice_paths=0)
+    runs = {}
+    for reuse in (False, True):
+        runs[reuse] = run_replay(one_line_site_case, START, END, dataclasses.replace(base, reuse_within_day=reuse),
+                                 tmp_path / str(reuse), real=real_days, progress=False, figures=False).daily
+    ref, new = (runs[k].sort_values(["date", "policy"]).reset_index(drop=True) for k in (False, True))
+    assert list(ref[["date", "policy"]].itertuples(index=False)) == list(new[["date", "policy"]].itertuples(index=False))
+    planned = ref["policy"] != RULE
+    # each plan's optimum lies in both runs' [lower, upper]: the intervals overlap
+    assert (new.loc[planned, "upper_bound_eur"] >= ref.loc[planned, "lower_bound_eur"] - 1e-6).all()
+    assert (ref.loc[planned, "upper_bound_eur"] >= new.loc[planned, "lower_bound_eur"] - 1e-6).all()
+    assert (new.loc[planned, "gap"] <= base.rel_gap + 1e-9).all() and not new["fallback"].any()
+    # the later plans of each day started from the two-stage plan's schedule (a real reuse, not a no-op)
+    later = new[new["policy"].isin([DETERMINISTIC, PERFECT])]
+    assert later["plan_schedule_reused"].astype(bool).all()
+    assert not new.loc[new["policy"] == FIXED, "plan_schedule_reused"].astype(bool).any()
+    # the rule is not planned: identical in both runs
+    pd.testing.assert_series_equal(ref.loc[~planned, "cost_eur"], new.loc[~planned, "cost_eur"])
+
+
+@pytest.mark.slow
+def test_one_lattice_fit_gives_the_same_operation(small_case, real_days, tmp_path):
+    # without production lines the plans are LPs (no schedule to share): only the lattice is shared, and the
+    # look-ahead and SDDP operations must be identical to those fitting their own lattice
+    opts = ReplayOptions(n_scenarios=3, policies=(RULE, FIXED, LOOKAHEAD, SDDP_OPERATION, DETERMINISTIC),
+                         sddp_iterations=5, lattice_paths=30)
+    runs = [run_replay(small_case, START, START, dataclasses.replace(opts, reuse_within_day=r), tmp_path / str(r),
+                       real=real_days, progress=False, figures=False).daily.sort_values("policy")
+            for r in (False, True)]
+    np.testing.assert_allclose(runs[1]["cost_eur"].to_numpy(), runs[0]["cost_eur"].to_numpy(), rtol=1e-9)
