@@ -91,7 +91,7 @@ def plot_bounds(result, path):
             label="upper bound (best plan so far)")
     ax.set_xlabel("seconds")
     ax.set_ylabel("expected cost (EUR)")
-    ax.set_title(f"{result.method}: bounds against time (final gap {100 * result.gap:.2f} %)")
+    ax.set_title(f"{result.method}\nbounds against time (final gap {100 * result.gap:.2f} %)", fontsize=10)
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
