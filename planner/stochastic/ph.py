@@ -109,6 +109,16 @@ def _reader(stream, lines: queue.Queue) -> None:
     lines.put(None)
 
 
+def hub_rel_gap(rel_gap: float) -> float:
+    """The ``--rel-gap`` to give mpi-sppy's hub so that its stop meets ``rel_gap`` as this project measures it.
+
+    The hub divides the absolute gap by max(|LB|, |UB|), this project by |UB| (``relative_gap``); for a
+    negative objective |LB| = |UB| + gap, so the hub's gap g' and ours g = g' / (1 - g') differ: the hub
+    stops at g' <= r / (1 + r) so that g <= r (a hair tighter for the printed bounds' rounding).
+    """
+    return rel_gap / (1.0 + rel_gap) * (1.0 - 1e-6)
+
+
 def solve_ph_mpi(module_name: str, num_scens: int, *, n_ranks: int = 3, extra_args=(), rel_gap: float = 0.005,
                  max_iterations: int = 100, default_rho: float = 1.0, time_limit: float | None = None,
                  integer: bool = True, progress: bool = True, workdir=None, subproblem_mip_gap: float | None = None,
@@ -132,7 +142,8 @@ def solve_ph_mpi(module_name: str, num_scens: int, *, n_ranks: int = 3, extra_ar
     base = work / "ph_solution"
     args = ["mpisppy.generic_cylinders", "--module-name", module_name, "--num-scens", str(num_scens),
             "--solver-name", mpisppy_solver_name(integer), "--max-iterations", str(max_iterations),
-            "--default-rho", str(default_rho), "--rel-gap", str(rel_gap), "--solution-base-name", str(base),
+            "--default-rho", str(default_rho), "--rel-gap", repr(hub_rel_gap(rel_gap)),
+            "--solution-base-name", str(base),
             "--incumbent-on-improvement-filename-prefix", str(work / "incumbent")]
     for spoke in spokes:
         if spoke not in _SPOKE_FLAGS:

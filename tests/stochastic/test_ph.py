@@ -8,7 +8,7 @@ import pytest
 from mpisppy.utils import sputils
 
 from planner.solvers.mpi import mpiexec_path
-from planner.stochastic.ph import check_ranks, solve_ph_mpi, solve_ph_serial, solver_options_file
+from planner.stochastic.ph import check_ranks, hub_rel_gap, solve_ph_mpi, solve_ph_serial, solver_options_file
 from tests.examples import farmer
 
 NAMES = farmer.scenario_names_creator(3)
@@ -48,6 +48,23 @@ def test_subproblem_schedule_is_folded_by_mpisppy_into_tightening_options(tmp_pa
                     {"mipgap": 0.0025, "time_limit": 10}]
     spoke = layers + sputils.options_file_section_to_layers(data["spokes"]["lagrangian"])
     assert sputils.fold_solver_options_layers(spoke, 5) == {"mipgap": 0.001, "time_limit": 10}
+
+
+@pytest.mark.parametrize("upper", [-108380.305, 108380.305])
+def test_the_hubs_stop_meets_the_gap_as_this_project_measures_it(upper):
+    """mpi-sppy divides by max(|LB|, |UB|), the project by |UB|: at the hub's stopping gap the project's
+    gap is at most the target, for a negative objective (the farmer's, a CI failure at 0.0010001) too."""
+    target = 0.001
+    g = hub_rel_gap(target)
+    # the hub stops when abs / max(|LB|, |UB|) <= g; the widest such gap for this UB:
+    if upper < 0:  # |LB| = |UB| + abs: abs = g |UB| / (1 - g)
+        widest = g * abs(upper) / (1 - g)
+    else:  # |UB| the larger: abs = g |UB|
+        widest = g * abs(upper)
+    lower = upper - widest
+    assert widest / max(abs(lower), abs(upper)) == pytest.approx(g)
+    assert (upper - lower) / abs(upper) <= target
+    assert (upper - lower) / abs(upper) > 0.999 * target  # and not needlessly tighter
 
 
 @pytest.mark.mpi
