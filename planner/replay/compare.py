@@ -76,10 +76,12 @@ def savings_table(daily: pd.DataFrame, n_boot: int = 2000, random_state: int = 0
                      "saving_ci_low_eur": lo * n, "saving_ci_high_eur": hi * n,
                      "saving_share": float(d.sum() / wide[RULE].sum())})
     table = pd.DataFrame(rows)
-    # the share of the perfect-foresight saving captured: of the month bound when it was replayed (else
-    # of the per-day hindsight), with a paired week-block interval of the ratio
-    bound = PERFECT_MONTH if PERFECT_MONTH in wide.columns else PERFECT
-    if bound in wide.columns and len(table):
+    # the share of the perfect-foresight saving captured: of the cheaper of the two hindsight policies
+    # replayed (the month LP, the per-day hindsight; with production lines neither bounds every policy:
+    # planner.replay.hindsight), with a paired week-block interval of the ratio
+    replayed = [p for p in (PERFECT_MONTH, PERFECT) if p in wide.columns]
+    bound = min(replayed, key=lambda p: float(wide[p].sum())) if replayed else None
+    if bound is not None and len(table):
         best_d = (wide[RULE] - wide[bound]).to_numpy()
         best = float(best_d.sum())
         shares, lows, highs = [], [], []

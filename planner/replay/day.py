@@ -354,6 +354,7 @@ def replay_day(case: Case, real: RealDays, day, states: dict, options: ReplayOpt
         rows.append({"date": day.strftime("%Y-%m-%d"), "month": day.strftime("%Y-%m"), "policy": name,
                      "operated_by": op_name, **out, "soc_end_kwh": float(sum(new_states[name].soc_kwh)),
                      "soc_end_by_battery_kwh": list(new_states[name].soc_kwh),
+                     "line_load_kw": schedule.line_load_kw.tolist(),  # (period, site): the production operated
                      "month_peak_kw": new_states[name].month_peak_kw,
                      "stock_end_t": float(sum(new_states[name].stock_t.values())),
                      **info, "seed": seed, "method": options.method,
@@ -363,7 +364,10 @@ def replay_day(case: Case, real: RealDays, day, states: dict, options: ReplayOpt
                      "realised_pv_cf_mean": float(realised[SOLAR].mean()),
                      "forecast_pv_cf_mean": forecast_pv_mean(scen),
                      **scores, "recalibrated_on": scen.metadata.get("recalibrated_on", ""),
-                     "day_time_s": time.perf_counter() - t0})
+                     })
+    elapsed = time.perf_counter() - t0
+    for row in rows:  # the whole day (forecast, plans, every policy's operation), the same on each row
+        row["day_time_s"] = elapsed
     return rows, new_states
 
 

@@ -153,7 +153,8 @@ def write_report(daily: pd.DataFrame, monthly: pd.DataFrame, savings: pd.DataFra
     s = report.section("Savings against the load-shedding rule")
     s.paragraphs.append("Saving = rule cost - policy cost on the same realised days (paired), EUR; 95 % intervals "
                         "from a bootstrap resampling whole ISO weeks. Share of the perfect-foresight saving: the "
-                        "policy's saving over the bound's saving (month hindsight when replayed).")
+                        "policy's saving over the saving of the cheaper hindsight policy replayed (the month LP or the "
+                        "per-day hindsight; with production lines neither bounds every policy).")
     report.add_table(s, "Savings", savings.set_index("policy"), "savings")
     s.figures.append(("Cumulative saving (EUR)", plot_cumulative_savings(
         daily, report.figure_path("cumulative_saving"), random_state)))

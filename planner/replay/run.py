@@ -27,7 +27,7 @@ from planner.case import Case
 from planner.progress import Progress
 from planner.replay.compare import savings_table
 from planner.replay.data import RealDays, load_real_days
-from planner.replay.day import SHARED_PLAN, PolicyState, ReplayOptions, initial_state, replay_day
+from planner.replay.day import PERFECT, SHARED_PLAN, PolicyState, ReplayOptions, initial_state, replay_day
 from planner.replay.hindsight import month_hindsight
 from planner.replay.policies import PERFECT_MONTH
 from planner.replay.report import write_report
@@ -85,11 +85,6 @@ def run_month(case: Case, real: RealDays, days: list, options: ReplayOptions, ou
     folder = Path(out_dir) / "days"
     log = Progress(f"replay {days[0].strftime('%Y-%m')}", enabled=progress)
     month_file = Path(out_dir) / "months" / f"{days[0].strftime('%Y-%m')}.json"
-    if PERFECT_MONTH in options.policies and not month_file.exists():
-        month_file.parent.mkdir(parents=True, exist_ok=True)
-        rows = month_hindsight(case, real, days, options)
-        write_atomic(month_file, json.dumps({"rows": rows}))
-        log.message(f"month in hindsight: {rows[0]['lower_bound_eur']:,.0f} EUR over {len(days)} days (LP optimum)")
     states = {p: initial_state(case, options.carry_stocks) for p in options.policies}
     computed = 0
     for day in days:
@@ -105,7 +100,26 @@ def run_month(case: Case, real: RealDays, days: list, options: ReplayOptions, ou
         costs = ", ".join(f"{r['policy']} {r['cost_eur']:,.0f}" for r in rows)
         gap = rows[-1].get("gap", float("nan"))
         log.message(f"{day.date()} done in {rows[0]['day_time_s']:.1f} s, plan gap {100 * gap:.2f} %; EUR: {costs}")
+    if PERFECT_MONTH in options.policies and not month_file.exists():
+        # after the days: the lines draw the per-day hindsight plans' schedules (planner.replay.hindsight)
+        month_file.parent.mkdir(parents=True, exist_ok=True)
+        rows = month_hindsight(case, real, days, options, hindsight_line_loads(folder, days))
+        write_atomic(month_file, json.dumps({"rows": rows}))
+        log.message(f"month in hindsight: {rows[0]['lower_bound_eur']:,.0f} EUR over {len(days)} days (LP optimum; "
+                    f"production lines: {rows[0]['line_schedule']})")
     return computed
+
+
+def hindsight_line_loads(folder: Path, days: list):
+    """Per day, the line load (T, N) kW of the per-day hindsight policy's plan, or None when that policy was
+    not replayed or fell back to the rule (the month LP then draws the rule's schedule that day)."""
+    out = []
+    for day in days:
+        rows = json.loads((folder / f"{day.strftime('%Y-%m-%d')}.json").read_text())["rows"]
+        mine = [r for r in rows if r["policy"] == PERFECT and r.get("operated_by") == PERFECT
+                and r.get("line_load_kw") is not None]
+        out.append(mine[0]["line_load_kw"] if mine else None)
+    return out
 
 
 def month_task(args) -> int:

@@ -32,3 +32,13 @@ def overrun_case(default_case):
 @pytest.fixture(scope="session")
 def real_days(shared_data):
     return load_real_days(shared_data / "prices" / "entsoe_FR_2015_2023.csv")
+
+
+@pytest.fixture(scope="session")
+def one_line_site_case(default_case):
+    """The default case with production lines at metal_processing only (the other sites' loads are their
+    base loads): plans with a production schedule that solve fast."""
+    sites = [s if s.name == "metal_processing" else
+             dataclasses.replace(s, lines=[], plan_t_per_day={}, storage={}, deliveries=[])
+             for s in default_case.sites]
+    return dataclasses.replace(default_case, sites=sites, source=None)

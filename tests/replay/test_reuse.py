@@ -18,16 +18,6 @@ START, END = "2022-01-10", "2022-01-11"
 POLICIES = (RULE, FIXED, LOOKAHEAD, DETERMINISTIC, PERFECT)
 
 
-@pytest.fixture(scope="module")
-def one_line_site_case(default_case):
-    """The default case with production lines at metal_processing only (the other sites' loads are their
-    base loads)."""
-    sites = [s if s.name == "metal_processing" else
-             dataclasses.replace(s, lines=[], plan_t_per_day={}, storage={}, deliveries=[])
-             for s in default_case.sites]
-    return dataclasses.replace(default_case, sites=sites, source=None)
-
-
 @pytest.mark.slow
 def test_shared_work_gives_the_reference_plans_within_their_gaps(one_line_site_case, real_days, tmp_path):
     base = ReplayOptions(n_scenarios=2, time_limit_s=30.0, policies=POLICIES, lattice_paths=0)

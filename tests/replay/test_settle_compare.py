@@ -8,7 +8,7 @@ import pytest
 
 from planner.replay.compare import (block_bootstrap_mean, block_bootstrap_ratio, paired_difference, savings_table,
                                     week_blocks)
-from planner.replay.day import FIXED, RULE
+from planner.replay.day import FIXED, PERFECT, RULE
 from planner.replay.policies import PERFECT_MONTH
 from planner.replay.settle import monthly_bills
 
@@ -68,6 +68,19 @@ def test_share_of_the_month_bound_by_hand():
     assert row["share_of_perfect_foresight_saving"] == pytest.approx(0.5)
     assert row["share_ci_low"] == pytest.approx(0.5) and row["share_ci_high"] == pytest.approx(0.5)
     assert table.loc[PERFECT_MONTH, "share_of_perfect_foresight_saving"] == pytest.approx(1.0)
+
+
+def test_the_share_is_of_the_cheaper_hindsight_policy():
+    """With production lines the month LP (the lines' schedules given) may cost more than the per-day
+    hindsight: the share is then of the per-day one's saving (20 of 40 EUR/day), never above 1 for it."""
+    frame = daily([100.0] * 14, [80.0] * 14)
+    month = frame[frame["policy"] == FIXED].assign(policy=PERFECT_MONTH, cost_eur=90.0)
+    day = frame[frame["policy"] == FIXED].assign(policy=PERFECT, cost_eur=60.0)
+    table = savings_table(pd.concat([frame, month, day]), n_boot=200).set_index("policy")
+    assert (table["perfect_foresight_reference"] == PERFECT).all()
+    assert table.loc[FIXED, "share_of_perfect_foresight_saving"] == pytest.approx(0.5)
+    assert table.loc[PERFECT_MONTH, "share_of_perfect_foresight_saving"] == pytest.approx(0.25)
+    assert table.loc[PERFECT, "share_of_perfect_foresight_saving"] == pytest.approx(1.0)
 
 
 def test_ratio_interval_resamples_weeks_together():
