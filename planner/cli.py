@@ -615,7 +615,9 @@ def build_parser() -> argparse.ArgumentParser:
                   cmd_replay)
     p.add_argument("--start", type=iso_day, required=True, help="first day replayed (YYYY-MM-DD)")
     p.add_argument("--end", type=iso_day, required=True, help="last day replayed (YYYY-MM-DD, inclusive)")
-    p.add_argument("--method", choices=("ef", "lshaped"), default="ef", help="two-stage method of each day's plan")
+    p.add_argument("--method", choices=("ef", "lshaped"), default="lshaped",
+                   help="two-stage method of each day's plan (lshaped: LP bound and a common-schedule plan, "
+                        "faster on the full case)")
     p.add_argument("--scenarios", type=whole_number(2), default=5, help="scenarios of each day's plan")
     p.add_argument("--plan-time-limit", type=positive_seconds, default=60.0, help="seconds per day's plan")
     p.add_argument("--gap", type=relative_gap_target, default=0.01, help="relative gap of each plan (0.01 = 1 %%)")

@@ -42,6 +42,7 @@ import pandas as pd
 
 from planner.case import Case
 from planner.dayahead.methods.ef import ExtensiveForm
+from planner.dayahead.methods.lshaped import LShaped
 from planner.dayahead.plan import plan
 from planner.policy.fixed_schedule import FixedSchedule
 from planner.policy.model import build_policy_model, fit_lattice, policy_inputs
@@ -80,7 +81,7 @@ METHODS = ("ef", "lshaped")
 class ReplayOptions:
     """Options of a replay (units in the names)."""
 
-    method: str = "ef"
+    method: str = "lshaped"          # the two-stage method of each plan: "lshaped" (faster on the full case) or "ef"
     n_scenarios: int = 5
     time_limit_s: float = 60.0
     rel_gap: float = 0.01
@@ -279,6 +280,8 @@ def solve_plan(case: Case, scenarios, options: ReplayOptions, seed: int, shared:
     method = options.method
     if shared is not None and method == "ef":
         method = ExtensiveForm(schedule=shared.get("schedule"))
+    elif method == "lshaped":  # its scenario LPs in this process: months already run in parallel processes/ranks
+        method = LShaped(workers=1)
     try:
         result = plan(case, scenarios.n_scenarios, method, scenarios=scenarios,
                       time_limit=options.time_limit_s, rel_gap=options.rel_gap, measures=False, progress=False,

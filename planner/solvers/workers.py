@@ -35,7 +35,8 @@ class WorkerPool:
         self.label = label
         self.n = max(1, min(int(n), len(items)))
         self.local, self.procs, self.conns = None, [], []
-        if self.n == 1 or "fork" not in mp.get_all_start_methods():
+        # a daemonic process (a multiprocessing pool's worker) may not have children: work in this process
+        if self.n == 1 or "fork" not in mp.get_all_start_methods() or mp.current_process().daemon:
             self.n = 1
             self.local = factory(items)
             return

@@ -43,6 +43,7 @@ def test_killed_replay_resumes_to_the_same_result(small_case, real_days, tmp_pat
     # uninterrupted, its two months in two processes; the killed one resumes in one process
     whole = run_replay(small_case, START, END, OPTIONS, tmp_path / "whole", n_workers=2, real=real_days,
                        progress=False)
+    assert not whole.daily["fallback"].any()  # every day planned in the pool's workers (no nested-fork failure)
     out = tmp_path / "killed"
     code = SCRIPT.format(tests=str(ROOT / "tests"), case=str(ROOT / "data" / "cases" / "default.toml"),
                          start=START, end=END, out=str(out))
@@ -99,7 +100,7 @@ def test_replay_help_shows_every_option_with_its_help(capsys):
                    "--day-ahead-unknown", "--workers", "--data", "--time-limit", "--policies", "--sddp-iterations",
                    "--recalibrate-every", "--carry-stocks"):
         assert option in text
-    assert "(default: ef)" in " ".join(text.split())
+    assert "(default: lshaped)" in " ".join(text.split())
 
 
 @pytest.mark.slow

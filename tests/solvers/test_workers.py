@@ -41,3 +41,18 @@ def test_worker_error_is_raised_with_its_traceback():
     with pytest.raises(RuntimeError, match="test worker failed:(.|\n)*ValueError: bad share"):
         pool.call("fail")
     assert pool.procs == []  # closed
+
+
+def _inside_a_pool_worker(_):
+    with WorkerPool(Owner, range(3), 2, "nested") as pool:
+        return pool.n, pool.call("square", 0), set(pool.call("where").values()) == {os.getpid()}
+
+
+def test_inside_a_daemonic_pool_worker_the_pool_works_in_process():
+    """A multiprocessing pool's workers are daemonic and may not fork children (the replay runs months in
+    such workers and each plan's L-shaped method asks for 2): the pool then works in that process."""
+    import multiprocessing
+
+    with multiprocessing.get_context("spawn").Pool(1) as outer:
+        n, squares, local = outer.map(_inside_a_pool_worker, [0])[0]
+    assert n == 1 and squares == {0: 0, 1: 1, 2: 4} and local

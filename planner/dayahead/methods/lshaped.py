@@ -123,12 +123,15 @@ class LShaped(Method):
     description = "L-shaped method (many scenarios: LP relaxation bound, common-schedule incumbent)"
     schedule_first_stage = False
 
+    def __init__(self, workers: int = 2):
+        self.workers = workers  # processes for the scenario LPs (1: in this process, e.g. inside a pool worker)
+
     def solve(self, problem: DayAheadProblem) -> MethodOutcome:
         if problem.schedule_first_stage:
             raise ValueError("method = 'lshaped' keeps the production schedule as recourse; use 'ef' or 'ph' "
                              "with schedule_first_stage=True")
         solved = solve_lshaped(problem.case, problem.scenarios, rel_gap=problem.rel_gap,
-                               time_limit=problem.time_left(), progress=problem.progress)
+                               time_limit=problem.time_left(), progress=problem.progress, workers=self.workers)
         res = solved.result
         incumbents = [Incumbent(res.upper_bound, res.first_stage, res.method, fixed=solved.binaries)] \
             if math.isfinite(res.upper_bound) else []
