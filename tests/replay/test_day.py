@@ -6,9 +6,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from planner.dayahead.methods.ef import ExtensiveForm
+from planner.dayahead.methods.lshaped import LShaped
+from planner.dayahead.plan import plan
 from planner.replay.data import PRICE, SOLAR, WIND, RealDays
 from planner.replay.day import (FIXED, PERFECT, RULE, ReplayOptions, forecast_scores, initial_state,
-                                realised_values, replay_day)
+                                forecast, realised_values, replay_day, solve_plan)
 from planner.replay.policies import DETERMINISTIC, SDDP_OPERATION
 from scenarios.scenario_set import ScenarioSet
 
@@ -146,3 +149,24 @@ def test_forecast_scores_by_hand():
     out = forecast_scores(scen, realised)
     assert out["forecast_p0_mae"] == pytest.approx((5.0 + 20.0) / 2)
     assert out["forecast_p0_range_coverage"] == pytest.approx(0.5)   # 25 in [10, 30]; 50 above [20, 40]
+
+
+def test_an_lshaped_plan_above_its_target_is_followed_by_the_extensive_form(one_line_site_case, real_days):
+    """A target the L-shaped method cannot meet (its bound is the LP relaxation's): the extensive form runs
+    after it on the same scenarios; the plan kept has the higher lower bound and the lower upper bound of the
+    two (both valid for the same problem), checked against each method run on its own."""
+    day = pd.Timestamp("2022-01-23")
+    opts = ReplayOptions(n_scenarios=2, time_limit_s=60.0, rel_gap=1e-4, policies=(RULE, FIXED))
+    cd, scen = forecast(one_line_site_case, real_days.known_before(day, True), day,
+                        initial_state(one_line_site_case), opts)
+    result, info = solve_plan(cd, scen, opts, 0)
+    alone = {name: plan(cd, scen.n_scenarios, method, scenarios=scen, time_limit=60.0, rel_gap=1e-4,
+                        measures=False, progress=False, random_state=0)
+             for name, method in (("lshaped", LShaped(workers=1)), ("ef", ExtensiveForm()))}
+    assert alone["lshaped"].gap > 1e-4          # the L-shaped alone misses this target
+    assert info["plan_method"] == "lshaped+ef"
+    assert info["lower_bound_eur"] >= alone["lshaped"].lower_bound - 1e-6
+    assert info["upper_bound_eur"] <= alone["lshaped"].upper_bound + 1e-6
+    assert info["gap"] < alone["lshaped"].gap
+    assert info["lower_bound_eur"] <= min(r.upper_bound for r in alone.values()) + 1e-6
+    assert "then extensive form" in info["plan_status"]
