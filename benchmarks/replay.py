@@ -10,7 +10,8 @@ case's energy system without production lines (fast LP plans), and the full defa
 Full default case (``--full-days N``, default 5, spanning two months): the day's two-stage plan by the
 warm-started extensive form against the reference path in the same process (the same extensive form
 solved from scratch, the heuristic's plan only a candidate: ``ExtensiveForm(warm_start=False)``) on two
-days; then the replay of N days on 1 process and on 2 MPI ranks: seconds per day (wall and CPU), the
+days (``--reference-days``); then the replay of N days with the replay's default plan method (L-shaped,
+followed by the extensive form when it misses the gap) on 1 process and on 2 MPI ranks: seconds per day (wall and CPU), the
 share of the plans in it, every plan's gap, the projected year on 1 and 2 processes, the 2-rank speed-up.
 The machine may be shared: the load average is printed beside the times; CPU seconds are less sensitive.
 
