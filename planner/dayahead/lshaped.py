@@ -148,7 +148,17 @@ class ScenarioLPs:
         return value, grad, lam
 
 
+    def feasible(self, w: int) -> bool:
+        """Whether scenario ``w`` has a solution with its current binaries and free day-ahead volumes."""
+        h = self.h[w]
+        h.changeColsBounds(self.n_x, self.x_cols, np.zeros(self.n_x), self.x_upper)
+        h.run()
+        return h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+
     # ---- every owned scenario at once (the interface ScenarioPool shares) -------------------
+    def feasible_all(self):
+        return {w: self.feasible(w) for w in self.h}
+
     def solve_all(self, x):
         """{w: (value, subgradient, prices)} for every owned scenario at ``x``."""
         return {w: self.solve(w, x) for w in self.h}
@@ -182,6 +192,9 @@ class ScenarioPool:
 
     def fix_binaries_all(self, values):
         self.pool.call("fix_binaries_all", values)
+
+    def feasible_all(self):
+        return self.pool.call("feasible_all")
 
     def close(self):
         self.pool.close()

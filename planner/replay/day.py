@@ -296,8 +296,9 @@ def close_with_ef(case: Case, scenarios, options: ReplayOptions, seed: int, resu
 def solve_plan(case: Case, scenarios, options: ReplayOptions, seed: int, shared: dict | None = None):
     """(plan result or None, plan record): the two-stage plan with its bounds and gap; a failure or a gap
     above ``options.max_plan_gap`` is recorded with its reason (the day is then operated by the rule).
-    ``shared``: a dict kept over the day's plans (extensive form only): the first plan's production schedule
-    is stored in it and is the first incumbent of the later ones (``planner.dayahead.methods.ef``)."""
+    ``shared``: a dict kept over the day's plans: the first plan's production schedule is stored in it and is
+    the first incumbent of the later ones (extensive form: ``planner.dayahead.methods.ef``; L-shaped: kept
+    without the sites' MIPs when it meets the gap, ``planner.dayahead.methods.lshaped``)."""
     info = {"lower_bound_eur": np.nan, "upper_bound_eur": np.nan, "gap": np.nan, "plan_status": "",
             "plan_time_s": 0.0, "fallback": False, "fallback_reason": ""}
     tp = time.perf_counter()
@@ -306,7 +307,8 @@ def solve_plan(case: Case, scenarios, options: ReplayOptions, seed: int, shared:
     if shared is not None and method == "ef":
         method = ExtensiveForm(schedule=shared.get("schedule"))
     elif method == "lshaped":  # its scenario LPs in this process: months already run in parallel processes/ranks
-        method = LShaped(workers=1)
+        # the day's later plans try the first plan's common schedule before their own sites' MIPs
+        method = LShaped(workers=1, schedule=None if shared is None else shared.get("lshaped_schedule"))
     try:
         result = plan(case, scenarios.n_scenarios, method, scenarios=scenarios,
                       time_limit=options.time_limit_s, rel_gap=options.rel_gap, measures=False, progress=False,
@@ -318,6 +320,10 @@ def solve_plan(case: Case, scenarios, options: ReplayOptions, seed: int, shared:
         if isinstance(method, ExtensiveForm) and method.used_schedule is not None:
             info["plan_schedule_reused"] = method.used_schedule is shared.get("schedule")
             shared.setdefault("schedule", method.used_schedule)
+        if isinstance(method, LShaped) and shared is not None:
+            info["plan_schedule_reused"] = method.schedule_reused
+            if method.used_schedule:
+                shared.setdefault("lshaped_schedule", method.used_schedule)
         if not info["gap"] <= options.max_plan_gap:
             info.update(fallback=True, fallback_reason=f"plan stopped at a gap of {100 * info['gap']:.3g} % above "
                         f"max_plan_gap {100 * options.max_plan_gap:.3g} % (time limit {options.time_limit_s:g} s)")

@@ -19,8 +19,11 @@ POLICIES = (RULE, FIXED, LOOKAHEAD, DETERMINISTIC, PERFECT)
 
 
 @pytest.mark.slow
-def test_shared_work_gives_the_reference_plans_within_their_gaps(one_line_site_case, real_days, tmp_path):
-    base = ReplayOptions(method="ef", n_scenarios=2, time_limit_s=30.0, policies=POLICIES, lattice_paths=0)
+@pytest.mark.parametrize("method", ["ef", "lshaped"])
+def test_shared_work_gives_the_reference_plans_within_their_gaps(one_line_site_case, real_days, tmp_path, method):
+    """Extensive form: the later plans start from the first plan's schedule; L-shaped: they keep it without
+    their own sites' MIPs when it meets the gap against their LP bound (here on both days)."""
+    base = ReplayOptions(method=method, n_scenarios=2, time_limit_s=30.0, policies=POLICIES, lattice_paths=0)
     runs = {}
     for reuse in (False, True):
         runs[reuse] = run_replay(one_line_site_case, START, END, dataclasses.replace(base, reuse_within_day=reuse),

@@ -63,17 +63,41 @@ def common_schedule(problem, prices: np.ndarray, expected_day: dict, *, mip_gap:
 
 def solve_lshaped(case, scenarios, *, rel_gap: float = 0.005, time_limit: float | None = None,
                   lp_tol: float = 1e-4, site_mip_gap: float = 1e-3, site_time_limit: float = 10.0,
-                  workers: int = 2, progress: bool = True) -> LShapedPlan:
+                  workers: int = 2, progress: bool = True, schedule: dict | None = None) -> LShapedPlan:
     """Bounds and a plan for the day-ahead problem of ``case`` over ``scenarios`` (a ScenarioSet);
-    the scenario LPs are spread over ``workers`` processes."""
+    the scenario LPs are spread over ``workers`` processes. ``schedule``: {binary name: 0/1}, e.g. the
+    common schedule of a neighbouring problem (the same day's two-stage plan): evaluated first, and kept
+    when it meets ``rel_gap`` against this problem's LP bound (the sites' MIPs are then skipped;
+    ``stats["schedule_reused"]``); otherwise the sites' best responses are computed as usual."""
     t0 = time.perf_counter()
     problem = CoupledProblem.from_case(case, scenarios)
     with ScenarioPool(problem, workers) as lps:
         return _solve(problem, lps, mean_data(case, scenarios), t0, rel_gap, time_limit, lp_tol, site_mip_gap,
-                      site_time_limit, progress)
+                      site_time_limit, progress, schedule)
 
 
-def _solve(problem, lps, expected_day, t0, rel_gap, time_limit, lp_tol, site_mip_gap, site_time_limit, progress):
+def _reuse(problem, lps, lp, lower, schedule, rel_gap, lp_tol, left, progress):
+    """The given schedule fixed in every scenario and evaluated: (evaluation, schedule) or None when it does not
+    name every binary of this problem or is infeasible in a scenario (its LP then says so)."""
+    if not schedule or not set(lps.binary_names) <= set(schedule):
+        return None
+    fixed = {name: int(schedule[name]) for name in lps.binary_names}
+    lps.fix_binaries_all(fixed)
+    if not all(lps.feasible_all().values()):  # infeasible with this problem's data: the sites' MIPs decide
+        return None
+    try:
+        ev = lshaped(problem, lps, x0=lp.x, tol=lp_tol, time_limit=left(), progress=progress,
+                     stop_upper=lower / (1 - 0.999 * rel_gap) if math.isfinite(lower) and lower > 0 else None,
+                     label="given schedule fixed")
+    except RuntimeError:
+        if isinstance(lps, ScenarioPool) and lps.pool.local is None:
+            raise  # a worker's failure has closed the pool: nothing more can be evaluated
+        return None
+    return ev, fixed
+
+
+def _solve(problem, lps, expected_day, t0, rel_gap, time_limit, lp_tol, site_mip_gap, site_time_limit, progress,
+           schedule=None):
     log = Progress("L-shaped", enabled=progress)
     stats = {"build_s": time.perf_counter() - t0}
     log.message(f"{problem.n_scenarios} scenario LPs of {problem.n_sites} sites built in "
@@ -90,21 +114,33 @@ def _solve(problem, lps, expected_day, t0, rel_gap, time_limit, lp_tol, site_mip
     log.message(f"LP relaxation: bound {lower:,.2f} after {lp.iterations} iterations "
                 f"({time.perf_counter() - t0:.1f} s)")
     t1 = time.perf_counter()
-    fixed = common_schedule(problem, lp.prices, expected_day, mip_gap=site_mip_gap, time_limit=site_time_limit)
-    stats["schedule_s"] = time.perf_counter() - t1
-    missing = set(lps.binary_names) - set(fixed)
-    if missing:
-        raise RuntimeError(f"common schedule: {len(missing)} binaries of the model not set, e.g. {sorted(missing)[:3]}")
-    lps.fix_binaries_all(fixed)
-    log.message(f"common schedule from the sites' best responses to the LP prices in "
-                f"{stats['schedule_s']:.1f} s; evaluating it in every scenario")
-    t2 = time.perf_counter()
-    # only the upper bound matters here: stop once the gap to the LP bound meets the target
-    ev = lshaped(problem, lps, x0=lp.x, tol=lp_tol, time_limit=left(), progress=progress,
-                 stop_upper=lower / (1 - 0.999 * rel_gap) if math.isfinite(lower) and lower > 0 else None,
-                 label="schedule fixed")
-    stats.update(evaluation_s=ev.seconds, evaluation_iterations=ev.iterations)
-    history += [("schedule fixed", it, lower, ub, t + t2 - t0) for it, _, ub, t in ev.history]
+    reused = _reuse(problem, lps, lp, lower, schedule, rel_gap, lp_tol, left, progress)
+    stats["schedule_reused"] = reused is not None and relative_gap(lower, reused[0].upper_bound) <= rel_gap
+    if stats["schedule_reused"]:
+        ev, fixed = reused
+        stats.update(schedule_s=0.0, evaluation_s=ev.seconds, evaluation_iterations=ev.iterations)
+        log.message(f"the given schedule meets the gap: {ev.upper_bound:,.2f} against the LP bound {lower:,.2f} "
+                    f"({time.perf_counter() - t1:.1f} s); the sites' MIPs are skipped")
+        history += [("given schedule fixed", it, lower, ub, t + t1 - t0) for it, _, ub, t in ev.history]
+    else:
+        fixed = common_schedule(problem, lp.prices, expected_day, mip_gap=site_mip_gap, time_limit=site_time_limit)
+        stats["schedule_s"] = time.perf_counter() - t1
+        missing = set(lps.binary_names) - set(fixed)
+        if missing:
+            raise RuntimeError(f"common schedule: {len(missing)} binaries of the model not set, "
+                               f"e.g. {sorted(missing)[:3]}")
+        lps.fix_binaries_all(fixed)
+        log.message(f"common schedule from the sites' best responses to the LP prices in "
+                    f"{stats['schedule_s']:.1f} s; evaluating it in every scenario")
+        t2 = time.perf_counter()
+        # only the upper bound matters here: stop once the gap to the LP bound meets the target
+        ev = lshaped(problem, lps, x0=lp.x, tol=lp_tol, time_limit=left(), progress=progress,
+                     stop_upper=lower / (1 - 0.999 * rel_gap) if math.isfinite(lower) and lower > 0 else None,
+                     label="schedule fixed")
+        stats.update(evaluation_s=ev.seconds, evaluation_iterations=ev.iterations)
+        history += [("schedule fixed", it, lower, ub, t + t2 - t0) for it, _, ub, t in ev.history]
+        if reused is not None and reused[0].upper_bound < ev.upper_bound:  # the given one was the cheaper
+            ev, fixed = reused
     upper = ev.upper_bound
     seconds = time.perf_counter() - t0
     gap = relative_gap(lower, upper)
@@ -123,15 +159,20 @@ class LShaped(Method):
     description = "L-shaped method (many scenarios: LP relaxation bound, common-schedule incumbent)"
     schedule_first_stage = False
 
-    def __init__(self, workers: int = 2):
+    def __init__(self, workers: int = 2, schedule: dict | None = None):
         self.workers = workers  # processes for the scenario LPs (1: in this process, e.g. inside a pool worker)
+        self.schedule = schedule      # a schedule evaluated first (solve_lshaped's ``schedule``)
+        self.used_schedule = None     # the common schedule of the last solve's plan
+        self.schedule_reused = False  # whether the last solve kept ``schedule`` without the sites' MIPs
 
     def solve(self, problem: DayAheadProblem) -> MethodOutcome:
         if problem.schedule_first_stage:
             raise ValueError("method = 'lshaped' keeps the production schedule as recourse; use 'ef' or 'ph' "
                              "with schedule_first_stage=True")
         solved = solve_lshaped(problem.case, problem.scenarios, rel_gap=problem.rel_gap,
-                               time_limit=problem.time_left(), progress=problem.progress, workers=self.workers)
+                               time_limit=problem.time_left(), progress=problem.progress, workers=self.workers,
+                               schedule=self.schedule)
+        self.used_schedule, self.schedule_reused = solved.binaries, bool(solved.stats.get("schedule_reused"))
         res = solved.result
         incumbents = [Incumbent(res.upper_bound, res.first_stage, res.method, fixed=solved.binaries)] \
             if math.isfinite(res.upper_bound) else []
