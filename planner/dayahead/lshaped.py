@@ -115,9 +115,7 @@ class ScenarioLPs:
         value function at its own optimum (the LP's dual stays feasible when the volumes are fixed)."""
         t0 = time.perf_counter()
         h = self.h[w]
-        h.changeColsBounds(self.n_x, self.x_cols, np.zeros(self.n_x), self.x_upper)
-        h.run()
-        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        if not self.feasible(w):
             raise RuntimeError(f"scenario LP {w}: HiGHS status {h.modelStatusToString(h.getModelStatus())}")
         sol = h.getSolution()
         x = np.asarray(sol.col_value)[self.x_cols]
@@ -146,7 +144,6 @@ class ScenarioLPs:
         self.solves += 1
         self.seconds += time.perf_counter() - t0
         return value, grad, lam
-
 
     def feasible(self, w: int) -> bool:
         """Whether scenario ``w`` has a solution with its current binaries and free day-ahead volumes."""

@@ -268,31 +268,6 @@ def make_operating_policy(name: str, case: Case, schedule: FixedSchedule, scenar
     return make_policy(name, InputsModel(inp))
 
 
-def close_with_ef(case: Case, scenarios, options: ReplayOptions, seed: int, result, elapsed_s: float, info: dict):
-    """An L-shaped plan above the gap target (its lower bound is the LP relaxation's: on about 1 plan in 20
-    of the default case the common schedule stays 1.2 % above it) is followed, within the plan's time left,
-    by the extensive form of the same scenarios. Both bounds are valid for the same problem: the plan kept is
-    the cheaper one, with the higher of the two lower bounds. ``info["plan_method"]`` records what ran."""
-    info["plan_method"] = "lshaped"
-    left = options.time_limit_s - elapsed_s
-    if relative_gap(result.lower_bound, result.upper_bound) <= options.rel_gap or left < 5.0:
-        return result
-    try:
-        second = plan(case, scenarios.n_scenarios, ExtensiveForm(), scenarios=scenarios, time_limit=left,
-                      rel_gap=options.rel_gap, measures=False, progress=False, random_state=seed)
-    except Exception as exc:  # the L-shaped plan stands; the reason is kept
-        info["plan_method"] = f"lshaped (extensive form after it failed: {type(exc).__name__}: {exc})"[:300]
-        return result
-    gaps = (result.gap, second.gap)
-    best = second if second.upper_bound < result.upper_bound else result
-    lower = min(max(result.lower_bound, second.lower_bound), best.upper_bound)
-    best.lower_bound = lower
-    best.status = ("converged" if relative_gap(lower, best.upper_bound) <= options.rel_gap else "gap above target") \
-        + f" (L-shaped {100 * gaps[0]:.2f} %, then extensive form {100 * gaps[1]:.2f} %)"
-    info["plan_method"] = "lshaped+ef"
-    return best
-
-
 def solve_plan(case: Case, scenarios, options: ReplayOptions, seed: int, shared: dict | None = None):
     """(plan result or None, plan record): the two-stage plan with its bounds and gap; a failure or a gap
     above ``options.max_plan_gap`` is recorded with its reason (the day is then operated by the rule).
@@ -308,13 +283,13 @@ def solve_plan(case: Case, scenarios, options: ReplayOptions, seed: int, shared:
         method = ExtensiveForm(schedule=shared.get("schedule"))
     elif method == "lshaped":  # its scenario LPs in this process: months already run in parallel processes/ranks
         # the day's later plans try the first plan's common schedule before their own sites' MIPs
-        method = LShaped(workers=1, schedule=None if shared is None else shared.get("lshaped_schedule"))
+        # and a plan above its gap target is followed by the extensive form within the time left
+        method = LShaped(workers=1, schedule=None if shared is None else shared.get("lshaped_schedule"), then_ef=True)
     try:
         result = plan(case, scenarios.n_scenarios, method, scenarios=scenarios,
                       time_limit=options.time_limit_s, rel_gap=options.rel_gap, measures=False, progress=False,
                       random_state=seed)
-        if isinstance(method, LShaped):
-            result = close_with_ef(case, scenarios, options, seed, result, time.perf_counter() - tp, info)
+        info["plan_method"] = result.method
         info.update(lower_bound_eur=float(result.lower_bound), upper_bound_eur=float(result.upper_bound),
                     gap=float(relative_gap(result.lower_bound, result.upper_bound)), plan_status=str(result.status))
         if isinstance(method, ExtensiveForm) and method.used_schedule is not None:

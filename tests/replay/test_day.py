@@ -164,7 +164,7 @@ def test_an_lshaped_plan_above_its_target_is_followed_by_the_extensive_form(one_
                         measures=False, progress=False, random_state=0)
              for name, method in (("lshaped", LShaped(workers=1)), ("ef", ExtensiveForm()))}
     assert alone["lshaped"].gap > 1e-4          # the L-shaped alone misses this target
-    assert info["plan_method"] == "lshaped+ef"
+    assert info["plan_method"] == "L-shaped+EF"
     assert info["lower_bound_eur"] >= alone["lshaped"].lower_bound - 1e-6
     assert info["upper_bound_eur"] <= alone["lshaped"].upper_bound + 1e-6
     assert info["gap"] < alone["lshaped"].gap
