@@ -29,6 +29,11 @@ the reference path): the later plans of the day (deterministic, perfect foresigh
 plan's production schedule as their first incumbent instead of running the site-by-site heuristic again
 (the site heuristic when the schedule does not fit; each plan still certifies its own gap), and the
 operating policies fit their lattice on the day's paths once (the same fit each would make).
+Across days (``reuse_across_days``, with it; L-shaped plans): the day's first plan evaluates the previous
+day's two-stage schedule first and keeps it, without its sites' MIPs, when it meets the gap against the day's
+own LP bound (its row's ``plan_schedule_reused``); otherwise the sites' MIPs run as before. The schedule is
+carried in the lead policy's state, so months stay independent and a resumed replay matches an
+uninterrupted one.
 """
 
 from __future__ import annotations
@@ -96,6 +101,8 @@ class ReplayOptions:
     recalibrate_window_days: int = 365
     carry_stocks: bool = False       # carry material stocks into D+1 (planner.replay.stocks; see why off by default)
     reuse_within_day: bool = True    # the day's later plans start from the first plan's schedule; one lattice fit
+    reuse_across_days: bool = True   # with reuse_within_day and L-shaped: the day's first plan tries the previous
+    #                                  day's two-stage schedule (same month) before its sites' MIPs
 
     def check(self) -> None:
         """Raise ValueError naming the option when it is out of range."""
@@ -133,6 +140,10 @@ class PolicyState:
     soc_kwh: list
     month_peak_kw: float = 0.0
     stock_t: dict = field(default_factory=dict)   # material stocks (t) by "<site>:<material>" (replay.stocks)
+    #: the last two-stage plan's production schedule {binary name: 0/1} (the planned policies' lead only; L-shaped
+    #: plans): tried first by the next day's plan (``ReplayOptions.reuse_across_days``); saved with the day, so a
+    #: resumed replay starts the next day from the same schedule as an uninterrupted one
+    plan_schedule: dict = field(default_factory=dict)
 
 
 def initial_state(case: Case, carry_stocks: bool = False) -> PolicyState:
@@ -284,7 +295,9 @@ def solve_plan(case: Case, scenarios, options: ReplayOptions, seed: int, shared:
     elif method == "lshaped":  # its scenario LPs in this process: months already run in parallel processes/ranks
         # the day's later plans try the first plan's common schedule before their own sites' MIPs
         # and a plan above its gap target is followed by the extensive form within the time left
-        method = LShaped(workers=1, schedule=None if shared is None else shared.get("lshaped_schedule"), then_ef=True)
+        # (the day's first plan: the previous day's schedule, when carried)
+        given = None if shared is None else shared.get("lshaped_schedule", shared.get("previous_day_schedule"))
+        method = LShaped(workers=1, schedule=given, then_ef=True)
     try:
         result = plan(case, scenarios.n_scenarios, method, scenarios=scenarios,
                       time_limit=options.time_limit_s, rel_gap=options.rel_gap, measures=False, progress=False,
@@ -320,6 +333,8 @@ def replay_day(case: Case, real: RealDays, day, states: dict, options: ReplayOpt
     cd, scen = forecast(case, known, day, states[lead], options)
     plan_info, result = {}, None
     shared = {} if options.reuse_within_day else None          # the first plan's schedule, kept for the later
+    if shared is not None and options.reuse_across_days and states[lead].plan_schedule:
+        shared["previous_day_schedule"] = states[lead].plan_schedule   # tried first by the day's first plan
     lattices = {} if options.reuse_within_day else None        # the operating policies' lattice, fitted once
     if planned:
         result, plan_info = solve_plan(cd, scen, options, seed, shared)
@@ -376,6 +391,8 @@ def replay_day(case: Case, real: RealDays, day, states: dict, options: ReplayOpt
                      "forecast_pv_cf_mean": forecast_pv_mean(scen),
                      **scores, "recalibrated_on": scen.metadata.get("recalibrated_on", ""),
                      })
+    if planned and lead in new_states:  # the schedule the next day's first plan tries (the day's first schedule)
+        new_states[lead].plan_schedule = dict((shared or {}).get("lshaped_schedule") or states[lead].plan_schedule)
     elapsed = time.perf_counter() - t0
     for row in rows:  # the whole day (forecast, plans, every policy's operation), the same on each row
         row["day_time_s"] = elapsed
