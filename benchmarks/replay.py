@@ -15,10 +15,13 @@ followed by the extensive form when it misses the gap) on 1 process and on 2 MPI
 share of the plans in it, every plan's gap, the projected year on 1 and 2 processes, the 2-rank speed-up.
 The machine may be shared: the load average is printed beside the times; CPU seconds are less sensitive.
 
-Work shared within the day (``--reuse-days N``, run alone): N days of the full default case from
-``--reuse-start`` (default 2022-01-10) with ``reuse_within_day`` off (the reference: every plan from its own site heuristic, every
-policy fitting its own lattice) and on, in this process: s/day, the ratio, the projected year on 1 and 2
-processes, and whether every plan's [lower, upper] bounds overlap between the two runs.
+Work shared (``--reuse-days N``, run alone): N days of the full default case from ``--reuse-start`` (default
+2022-01-10) with nothing shared (the reference: every plan from its own site heuristic, every policy fitting
+its own lattice), shared within the day (``reuse_within_day``), and within and across days
+(``reuse_across_days``: the day's first plan tries the previous day's schedule), in this process: s/day, the
+ratio, the projected year on 1 and 2 processes, how many first plans kept the previous day's schedule, whether
+every plan's [lower, upper] bounds overlap with the reference's, and the planner's realised cost against the
+reference's (paired, 95 % week-block interval).
 
     .venv/bin/python -m benchmarks.replay [--quick] [--full-only] [--full-days 5] [--reuse-days 2]
 """
@@ -39,7 +42,9 @@ from planner.case import load_case
 from planner.dayahead.methods.ef import ExtensiveForm
 from planner.dayahead.plan import plan
 from planner.replay.data import load_real_days
-from planner.replay.day import RULE, ReplayOptions, forecast, initial_state
+from planner.replay.compare import paired_difference
+from planner.replay.day import RULE, SHARED_PLAN, ReplayOptions, forecast, initial_state
+from planner.replay.policies import SDDP_OPERATION
 from planner.replay.run import run_replay
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -140,25 +145,38 @@ def full_case(case, real, n_days, options):
           f"days); same daily costs: {same}; {load()}")
 
 
-def reuse_within_day(case, real, n_days, options, start="2022-01-10"):
+#: the shared-work settings compared by ``--reuse-days`` (the first is the reference path)
+SHARING = {"none (reference)": dict(reuse_within_day=False, reuse_across_days=False),
+           "within the day": dict(reuse_within_day=True, reuse_across_days=False),
+           "within and across days": dict(reuse_within_day=True, reuse_across_days=True)}
+
+
+def shared_work(case, real, n_days, options, start="2022-01-10"):
     start = pd.Timestamp(start)
     end = start + pd.Timedelta(days=n_days - 1)
-    print(f"\n== {case.name} 2022, {n_days} days from {start.date()}: work shared within the day off "
-          f"(reference) and on; {load()}")
+    print(f"\n== {case.name} 2022, {n_days} days from {start.date()}: work shared within and across days off "
+          f"(reference) and on, 1 process; {load()}")
     out = {}
-    for reuse in (False, True):
-        res, wall = timed(case, start, end, dataclasses.replace(options, reuse_within_day=reuse), 1, real)
-        out[reuse] = (res.daily.sort_values(["date", "policy"]).reset_index(drop=True), wall)
+    for label, flags in SHARING.items():
+        res, wall = timed(case, start, end, dataclasses.replace(options, **flags), 1, real)
+        out[label] = (res.daily.sort_values(["date", "policy"]).reset_index(drop=True), wall)
         plans = day_plans(res.daily)
-        print(f"   reuse {'on ' if reuse else 'off'}: wall {wall:.1f} s = {wall / n_days:.1f} s/day; projected year "
-              f"{365 * wall / n_days / 60:.1f} min on 1 process, {365 * wall / n_days / 120:.1f} min on 2; "
-              f"plan gap max {100 * plans['gap'].max():.3f} %; {load()}")
-    (ref, wr), (new, wn) = out[False], out[True]
+        first = res.daily[res.daily["policy"] == SHARED_PLAN[0]]
+        kept = int(first["plan_schedule_reused"].fillna(False).astype(bool).sum())
+        print(f"   {label}: wall {wall:.1f} s = {wall / n_days:.1f} s/day; projected year {365 * wall / n_days / 60:.1f} "
+              f"min on 1 process, {365 * wall / n_days / 120:.1f} min on 2; plan gap max {100 * plans['gap'].max():.3f} %; "
+              f"first plans keeping the previous day's schedule {kept} of {len(first)}; {load()}")
+    (ref, wr) = out["none (reference)"]
     planned = ref["policy"] != RULE
-    overlap = ((new.loc[planned, "upper_bound_eur"] >= ref.loc[planned, "lower_bound_eur"] - 1e-6)
-               & (ref.loc[planned, "upper_bound_eur"] >= new.loc[planned, "lower_bound_eur"] - 1e-6))
-    print(f"   speed-up reference / shared: {wr / wn:.2f}x; plan bounds overlap in {int(overlap.sum())} of "
-          f"{len(overlap)} plans")
+    for label, (new, wn) in list(out.items())[1:]:
+        overlap = ((new.loc[planned, "upper_bound_eur"] >= ref.loc[planned, "lower_bound_eur"] - 1e-6)
+                   & (ref.loc[planned, "upper_bound_eur"] >= new.loc[planned, "lower_bound_eur"] - 1e-6))
+        both = pd.concat([ref.assign(policy=ref["policy"] + " [ref]"), new])
+        diff = paired_difference(both, SDDP_OPERATION, SDDP_OPERATION + " [ref]")
+        print(f"   {label}: speed-up against the reference {wr / wn:.2f}x; plan bounds overlap in "
+              f"{int(overlap.sum())} of {len(overlap)} plans; the planner's realised cost, reference - this "
+              f"{diff['saving_eur_per_day']:+.1f} [{diff['saving_ci_low_eur_per_day']:+.1f}, "
+              f"{diff['saving_ci_high_eur_per_day']:+.1f}] EUR/day (95 % week blocks)")
 
 
 def main():
@@ -177,7 +195,7 @@ def main():
     real = load_real_days()
     default = load_case(ROOT / "data" / "cases" / "default.toml")
     if args.reuse_days:
-        reuse_within_day(default, real, args.reuse_days,
+        shared_work(default, real, args.reuse_days,
                          ReplayOptions(n_scenarios=5, time_limit_s=args.time_limit, rel_gap=0.01), args.reuse_start)
         return
     small = energy_system(default)

@@ -344,6 +344,7 @@ def cmd_replay(args) -> int:
                             rel_gap=args.gap, day_ahead_known=not args.day_ahead_unknown, seed=case_seed(args, case),
                             max_plan_gap=args.max_plan_gap, sddp_iterations=args.sddp_iterations,
                             recalibrate_every=args.recalibrate_every, carry_stocks=args.carry_stocks,
+                            reuse_across_days=not args.fresh_schedules,
                             policies=tuple(POLICY_KEYS[k] for k in dict.fromkeys(["rule", *args.policies])))
     if args.store:
         check_recordable_url(args.store)  # before connecting: the URL is recorded for the worker processes
@@ -635,6 +636,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--carry-stocks", action="store_true",
                    help="carry material stocks into the next day (off: each day starts from the case's stocks; "
                         "see planner/replay/stocks.py for why)")
+    p.add_argument("--fresh-schedules", action="store_true",
+                   help="each day's first plan computes its schedule by the sites' MIPs (default: it first tries "
+                        "the previous day's schedule and keeps it when it meets --gap; faster, plans still "
+                        "certified)")
     p.add_argument("--workers", type=whole_number(1), default=1, help="local processes (months in parallel)")
     p.add_argument("--np", type=whole_number(1), default=1,
                    help="MPI ranks (months in parallel through mpiexec; give --workers or --np, not both)")

@@ -391,7 +391,7 @@ def replay_day(case: Case, real: RealDays, day, states: dict, options: ReplayOpt
                      "forecast_pv_cf_mean": forecast_pv_mean(scen),
                      **scores, "recalibrated_on": scen.metadata.get("recalibrated_on", ""),
                      })
-    if planned and lead in new_states:  # the schedule the next day's first plan tries (the day's first schedule)
+    if planned and options.reuse_across_days and lead in new_states:  # tried by the next day's first plan
         new_states[lead].plan_schedule = dict((shared or {}).get("lshaped_schedule") or states[lead].plan_schedule)
     elapsed = time.perf_counter() - t0
     for row in rows:  # the whole day (forecast, plans, every policy's operation), the same on each row

@@ -98,7 +98,7 @@ def test_replay_help_shows_every_option_with_its_help(capsys):
     text = capsys.readouterr().out
     for option in ("--start", "--end", "--method", "--scenarios", "--plan-time-limit", "--max-plan-gap",
                    "--day-ahead-unknown", "--workers", "--data", "--time-limit", "--policies", "--sddp-iterations",
-                   "--recalibrate-every", "--carry-stocks"):
+                   "--recalibrate-every", "--carry-stocks", "--fresh-schedules"):
         assert option in text
     assert "(default: lshaped)" in " ".join(text.split())
 
