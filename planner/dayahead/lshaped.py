@@ -29,10 +29,11 @@ from functools import partial
 
 import highspy
 import numpy as np
+import pyomo.environ as pyo
 
 from planner.blocks.site import grid_port_bound_kw
 from planner.dayahead.data import zones_of
-from planner.dayahead.model import build_day_ahead_model
+from planner.dayahead.model import build_day_ahead_model, dispatch_frame, schedule_frame
 from planner.progress import Progress
 from planner.results import relative_gap
 from planner.solvers.highs import TIGHT_TOLERANCES, appsi_highs, column_of, highs_lp, highs_of, relax_binaries, row_of
@@ -68,35 +69,62 @@ class ScenarioLPs:
         self.binary_cols = np.array([col(m.find_component(n)) for n in self.binary_names], dtype=np.int32)
         self._col_of = {n: c for n, c in zip(self.binary_names, self.binary_cols)}
         self.n_x = len(self.x_cols)
+        self.template, self._opt = m, opt   # the template holds the data of the scenario set last (set_scenario)
         owned = range(problem.n_scenarios) if owned is None else owned
         self.h: dict[int, highspy.Highs] = {}
-        loads = {s.name: problem.base_load(i) for i, s in enumerate(case.sites)}
         for w in owned:
-            d = problem.data[w]
-            c = m.contract
-            for t in T:
-                c.p0_eur_per_mwh[t] = float(d["p0"][t])
-                c.p1_eur_per_mwh[t] = float(d["p1"][t])
-                c.p2_eur_per_mwh[t] = float(d["p2"][t])
-            grid_vars = []
-            for s in case.sites:
-                b = m.site[s.name]
-                pv, wind = np.maximum(d["pv_kw"][s.name], 0.0), np.maximum(d["wind_kw"][s.name], 0.0)
-                for t in T:
-                    b.renewables.pv_available_kw[t] = float(pv[t])
-                    b.renewables.wind_available_kw[t] = float(wind[t])
-                lim = grid_port_bound_kw(s, loads[s.name], d["pv_kw"][s.name], d["wind_kw"][s.name])
-                for t in T:
-                    b.grid_kw[t].setlb(-lim)
-                    b.grid_kw[t].setub(lim)
-                    grid_vars.append(b.grid_kw[t])
-            opt.update_params()
-            opt.update_variables(grid_vars)
+            self.set_scenario(w)
             h = highs_lp(TIGHT_TOLERANCES)
             h.passModel(highs_of(opt).getLp())
             self.h[w] = h
         self.solves = 0
         self.seconds = 0.0
+
+    def set_scenario(self, w: int) -> None:
+        """Put scenario ``w``'s data into the template model and its HiGHS instance: prices, available PV and
+        wind, grid-port bounds (the only data that differ between scenarios)."""
+        problem, case, m = self.problem, self.problem.case, self.template
+        T = range(case.n_periods)
+        d = problem.data[w]
+        c = m.contract
+        for t in T:
+            c.p0_eur_per_mwh[t] = float(d["p0"][t])
+            c.p1_eur_per_mwh[t] = float(d["p1"][t])
+            c.p2_eur_per_mwh[t] = float(d["p2"][t])
+        grid_vars = []
+        for i, s in enumerate(case.sites):
+            b = m.site[s.name]
+            pv, wind = np.maximum(d["pv_kw"][s.name], 0.0), np.maximum(d["wind_kw"][s.name], 0.0)
+            for t in T:
+                b.renewables.pv_available_kw[t] = float(pv[t])
+                b.renewables.wind_available_kw[t] = float(wind[t])
+            lim = grid_port_bound_kw(s, problem.base_load(i), d["pv_kw"][s.name], d["wind_kw"][s.name])
+            for t in T:
+                b.grid_kw[t].setlb(-lim)
+                b.grid_kw[t].setub(lim)
+                grid_vars.append(b.grid_kw[t])
+        self._opt.update_params()
+        self._opt.update_variables(grid_vars)
+
+    def frames(self, x: np.ndarray, names: list) -> dict:
+        """{w: (dispatch frame, schedule frame)} of every owned scenario solved at the day-ahead volumes ``x``
+        with its current binaries (``planner.dayahead.model.dispatch_frame`` / ``schedule_frame``, scenario
+        ``names[w]``): the HiGHS solution loaded into the template model, so a plan's dispatch needs no
+        second model of each scenario."""
+        m = self.template
+        if not hasattr(self, "_columns"):
+            cols = self._opt._pyomo_var_to_solver_var_map
+            self._columns = [(v, cols[id(v)]) for v in m.component_data_objects(pyo.Var, descend_into=True)
+                             if id(v) in cols]
+        out = {}
+        for w in self.h:
+            self.solve(w, x)
+            values = self.h[w].getSolution().col_value
+            self.set_scenario(w)
+            for v, col in self._columns:
+                v.set_value(values[col], skip_validation=True)
+            out[w] = (dispatch_frame(self.problem.case, m), schedule_frame(self.problem.case, m, names[w]))
+        return out
 
     def fix_binaries(self, w: int, values: dict | None):
         """Fix binaries of scenario ``w`` by name ('site[foundry].line[x].on[M1,3]': 0/1), or free all."""
@@ -175,11 +203,12 @@ class ScenarioPool:
     def __init__(self, problem, workers: int = 2):
 
         self.problem = problem
-        template = ScenarioLPs(problem, owned=[])
-        for name in ("zones", "x_cols", "x_upper", "n_x", "binary_names"):
-            setattr(self, name, getattr(template, name))
         self.pool = WorkerPool(partial(ScenarioLPs, problem), range(problem.n_scenarios), workers,
                                "scenario LP worker")
+        # the LPs' layout: from the LPs themselves when they live in this process, else from a template
+        template = self.pool.local if self.pool.local is not None else ScenarioLPs(problem, owned=[])
+        for name in ("zones", "x_cols", "x_upper", "n_x", "binary_names"):
+            setattr(self, name, getattr(template, name))
 
     def solve_all(self, x):
         return self.pool.call("solve_all", np.asarray(x, dtype=float))
@@ -192,6 +221,9 @@ class ScenarioPool:
 
     def feasible_all(self):
         return self.pool.call("feasible_all")
+
+    def frames(self, x, names):
+        return self.pool.call("frames", np.asarray(x, dtype=float), list(names))
 
     def close(self):
         self.pool.close()

@@ -99,6 +99,18 @@ def evaluated_models(problem: DayAheadProblem, incumbent: Incumbent) -> dict:
                                 keep_models=True).models
 
 
+def plan_frames(problem: DayAheadProblem, incumbent: Incumbent) -> tuple[pd.DataFrame, dict]:
+    """(schedule frame of every scenario, {scenario: dispatch frame}) of the incumbent: the method's own frames
+    when it has them (the L-shaped scenario LPs), else from the evaluated scenario models."""
+    names = problem.names
+    if incumbent.frames is not None:
+        return (pd.concat([incumbent.frames[n][1] for n in names], ignore_index=True),
+                {n: incumbent.frames[n][0] for n in names})
+    models = evaluated_models(problem, incumbent)
+    return (pd.concat([schedule_frame(problem.case, models[n], n) for n in names], ignore_index=True),
+            {n: dispatch_frame(problem.case, models[n]) for n in names})
+
+
 def plan(case, n_scenarios: int | None = None, method: str = "ef", n_ranks: int = 1, random_state=None,
          output_dir=None, progress: bool = True, *, scenarios=None, schedule_first_stage: bool = False,
          rel_gap: float = 0.005, time_limit: float | None = 120.0, measures: bool = True,
@@ -141,14 +153,12 @@ def plan(case, n_scenarios: int | None = None, method: str = "ef", n_ranks: int 
     if meas:
         meas.update(RP=best.upper_bound, VSS=meas["EEV"] - best.upper_bound, EVPI=best.upper_bound - meas["WS"],
                     RP_bound=res.lower_bound)
-    models = evaluated_models(problem, best)
+    schedule, dispatch = plan_frames(problem, best)
     names = problem.names
     result = PlanResult(lower_bound=res.lower_bound, upper_bound=best.upper_bound, status=res.status,
                         time_s=time.perf_counter() - t0, method=res.method, first_stage=best.first_stage,
                         iterations=res.iterations, log=res.log, day_ahead=day_ahead_frame(problem.case, best.first_stage),
-                        schedule=pd.concat([schedule_frame(problem.case, models[n], n) for n in names],
-                                           ignore_index=True),
-                        dispatch={n: dispatch_frame(problem.case, models[n]) for n in names}, measures=meas,
+                        schedule=schedule, dispatch=dispatch, measures=meas,
                         n_scenarios=len(names), case_name=problem.case.name, period_hours=problem.case.period_hours,
                         probabilities=dict(zip(names, map(float, problem.scenarios.probabilities))))
     if output_dir is not None:

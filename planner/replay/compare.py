@@ -7,8 +7,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from planner.replay.day import PERFECT, RULE
-from planner.replay.policies import PERFECT_MONTH
+from planner.replay.day import FIXED, LOOKAHEAD, PERFECT, RULE
+from planner.replay.policies import DETERMINISTIC, PERFECT_MONTH, SDDP_OPERATION
+
+#: the planner (two-stage plan + SDDP operation) against the policies it must beat, in this order
+PLANNER_REFERENCES = (RULE, DETERMINISTIC, LOOKAHEAD, FIXED)
 
 
 def week_blocks(dates) -> np.ndarray:
@@ -110,3 +113,19 @@ def paired_difference(daily: pd.DataFrame, policy: str, reference: str, n_boot: 
     lo, hi = block_bootstrap_mean(d, week_blocks(wide.index), n_boot, random_state)
     return {"policy": policy, "reference": reference, "days": len(d), "saving_eur_per_day": float(d.mean()),
             "saving_ci_low_eur_per_day": lo, "saving_ci_high_eur_per_day": hi}
+
+
+def planner_table(daily: pd.DataFrame, n_boot: int = 2000, random_state: int = 0) -> pd.DataFrame:
+    """The planner's saving against each replayed policy of ``PLANNER_REFERENCES`` (EUR/day, that policy's cost -
+    the planner's, on the same days) with its 95 % week-block interval and whether the interval excludes 0;
+    empty when the planner was not replayed."""
+    replayed = set(daily["policy"])
+    if SDDP_OPERATION not in replayed:
+        return pd.DataFrame()
+    rows = [paired_difference(daily, SDDP_OPERATION, ref, n_boot, random_state)
+            for ref in PLANNER_REFERENCES if ref in replayed]
+    table = pd.DataFrame(rows)
+    if len(table):
+        table["weeks"] = len(np.unique(week_blocks(sorted(daily["date"].unique()))))
+        table["beats_it"] = table["saving_ci_low_eur_per_day"] > 0   # NaN interval (one week): False
+    return table

@@ -103,6 +103,8 @@ class ReplayOptions:
     reuse_within_day: bool = True    # the day's later plans start from the first plan's schedule; one lattice fit
     reuse_across_days: bool = True   # with reuse_within_day and L-shaped: the day's first plan tries the previous
     #                                  day's two-stage schedule (same month) before its sites' MIPs
+    site_mip_gap: float = 0.005      # L-shaped: relative gap of each site's schedule MIP (the plan still
+    #                                  certifies rel_gap against its LP bound)
 
     def check(self) -> None:
         """Raise ValueError naming the option when it is out of range."""
@@ -125,6 +127,8 @@ class ReplayOptions:
         if self.recalibrate_every and self.recalibrate_window_days < MIN_WINDOW_DAYS:
             raise ValueError(f"recalibrate_window_days = {self.recalibrate_window_days!r}: the price model fits its "
                              f"marginals per season group; give at least {MIN_WINDOW_DAYS} days")
+        if not (0 < self.site_mip_gap < 1):
+            raise ValueError(f"site_mip_gap = {self.site_mip_gap!r}: must be a fraction in (0, 1), e.g. 0.005")
         if not (self.max_plan_gap >= 0):
             raise ValueError(f"max_plan_gap = {self.max_plan_gap!r}: must be a fraction >= 0 (0.05 = 5 %)")
         unknown = [p for p in self.policies if p not in REPLAY_POLICIES]
@@ -297,7 +301,7 @@ def solve_plan(case: Case, scenarios, options: ReplayOptions, seed: int, shared:
         # and a plan above its gap target is followed by the extensive form within the time left
         # (the day's first plan: the previous day's schedule, when carried)
         given = None if shared is None else shared.get("lshaped_schedule", shared.get("previous_day_schedule"))
-        method = LShaped(workers=1, schedule=given, then_ef=True)
+        method = LShaped(workers=1, schedule=given, then_ef=True, site_mip_gap=options.site_mip_gap)
     try:
         result = plan(case, scenarios.n_scenarios, method, scenarios=scenarios,
                       time_limit=options.time_limit_s, rel_gap=options.rel_gap, measures=False, progress=False,

@@ -147,8 +147,9 @@ def plot_forecast_coverage(daily: pd.DataFrame, path) -> Path:
 
 
 def write_report(daily: pd.DataFrame, monthly: pd.DataFrame, savings: pd.DataFrame, case: Case, output_dir,
-                 random_state: int = 0) -> Path:
-    """The four figures in ``output_dir/figures`` and ``report.html`` with the savings table."""
+                 random_state: int = 0, planner: pd.DataFrame | None = None) -> Path:
+    """The four figures in ``output_dir/figures`` and ``report.html`` with the savings table and the planner's
+    paired comparison (``planner.replay.compare.planner_table``) when given."""
     report = Report(output_dir, f"Replay of case {case.name}: {daily['date'].min()} .. {daily['date'].max()}")
     s = report.section("Savings against the load-shedding rule")
     s.paragraphs.append("Saving = rule cost - policy cost on the same realised days (paired), EUR; 95 % intervals "
@@ -156,6 +157,12 @@ def write_report(daily: pd.DataFrame, monthly: pd.DataFrame, savings: pd.DataFra
                         "policy's saving over the saving of the cheaper hindsight policy replayed (the month LP or the "
                         "per-day hindsight; with production lines neither bounds every policy).")
     report.add_table(s, "Savings", savings.set_index("policy"), "savings")
+    if planner is not None and len(planner):
+        s.paragraphs.append("The planner (two-stage plan + SDDP operation) against each other policy on the same days: "
+                            "saving = that policy's cost - the planner's, EUR/day, 95 % week-block interval; "
+                            "beats_it = the interval excludes 0 on the planner's side.")
+        report.add_table(s, "The planner against the other policies",
+                         planner.drop(columns="policy").set_index("reference"), "planner_against")
     s.figures.append(("Cumulative saving (EUR)", plot_cumulative_savings(
         daily, report.figure_path("cumulative_saving"), random_state)))
     b = report.section("Monthly bills")

@@ -5,7 +5,9 @@ rename) to ``<output>/days/<date>.json``, so a killed replay resumes where it st
 
 Outputs in ``output_dir``: ``daily.parquet`` (one row per day and policy: decisions, costs, plan bounds
 and gap, fallback reason, forecast and realised means, state), ``monthly_bills.csv``, ``savings.csv``
-(saving of each policy against the rule with a 95 % week-block bootstrap interval), ``summary.json``,
+(saving of each policy against the rule with a 95 % week-block bootstrap interval), ``planner_against.csv``
+(the planner's saving against the rule, the deterministic plan, the look-ahead and the fixed schedule, paired,
+with the same intervals), ``summary.json``,
 ``report.html`` with ``figures/`` (``planner.replay.report``; ``figures=False`` skips them).
 """
 
@@ -17,7 +19,7 @@ import multiprocessing
 import os
 import pickle
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +27,7 @@ import pandas as pd
 
 from planner.case import Case
 from planner.progress import Progress
-from planner.replay.compare import savings_table
+from planner.replay.compare import planner_table, savings_table
 from planner.replay.data import RealDays, load_real_days
 from planner.replay.day import PERFECT, SHARED_PLAN, PolicyState, ReplayOptions, initial_state, replay_day
 from planner.replay.hindsight import month_hindsight
@@ -50,6 +52,7 @@ class ReplayResult:
     days_computed: int            # days solved in this run (the others were read back from day files)
     output_dir: Path
     realised_data: str = ""       # the file and series the realised days came from (planner.replay.data)
+    planner: pd.DataFrame = field(default_factory=pd.DataFrame)  # the planner against the others (compare.planner_table)
 
     def summary(self) -> dict:
         planned = self.daily[self.daily["policy"].isin(SHARED_PLAN)]
@@ -61,7 +64,8 @@ class ReplayResult:
                 "max_gap": float(by_day["gap"].max()) if len(by_day) else float("nan"),
                 "mean_gap": float(by_day["gap"].mean()) if len(by_day) else float("nan"),
                 "fallback_days": int(by_day["fallback"].sum()) if len(by_day) else 0,
-                "savings": self.savings.to_dict(orient="records")}
+                "savings": self.savings.to_dict(orient="records"),
+                "planner_against": self.planner.to_dict(orient="records")}
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -193,13 +197,15 @@ def run_replay(case: Case, start, end, options: ReplayOptions | None = None, out
     daily = pd.DataFrame(rows)
     monthly = monthly_bills(daily, case)
     savings = savings_table(daily, random_state=options.seed)
+    against = planner_table(daily, random_state=options.seed)
     result = ReplayResult(daily, monthly, savings, time.perf_counter() - t0, computed, out,
-                          real.description or real.source)
+                          real.description or real.source, against)
     daily.to_parquet(out / "daily.parquet", index=False)
     monthly.to_csv(out / "monthly_bills.csv", index=False)
     savings.to_csv(out / "savings.csv", index=False)
+    against.to_csv(out / "planner_against.csv", index=False)
     write_atomic(out / "summary.json", json.dumps(result.summary(), indent=2, default=float))
     if figures:
-        write_report(daily, monthly, savings, case, out, options.seed)
+        write_report(daily, monthly, savings, case, out, options.seed, against)
     log.message(f"done: {len(days)} days ({computed} computed now) in {result.wall_time_s:.1f} s")
     return result

@@ -5,16 +5,19 @@ model with the plan fixed."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
+import pandas as pd
 import pyomo.environ as pyo
 import pytest
 
 from planner.dayahead import module
 from planner.dayahead.data import synthetic_scenarios
 from planner.dayahead.lshaped import ScenarioLPs, ScenarioPool, lshaped
-from planner.dayahead.methods.lshaped import solve_lshaped
+from planner.dayahead.methods.lshaped import LShaped, solve_lshaped
 from planner.dayahead.model import build_day_ahead_model
-from planner.dayahead.plan import plan
+from planner.dayahead.plan import plan, plan_frames, prepare
 from planner.dayahead.plots import plot_bounds
 from planner.decomposition.generator import generate_case
 from planner.decomposition.recovery import lp_prices
@@ -152,3 +155,26 @@ def test_a_given_schedule_is_kept_when_it_meets_the_gap_and_ignored_otherwise(sm
     tight = solve_lshaped(case, scen, rel_gap=1e-9, progress=False, schedule=flipped)
     assert not tight.stats["schedule_reused"]
     assert tight.result.upper_bound <= first.result.upper_bound * (1 + 1e-6)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_the_plans_frames_from_the_scenario_lps_equal_the_evaluated_models(small, workers):
+    """The L-shaped plan's dispatch and schedule, read from its scenario LPs (in this process or in workers),
+    equal those of each scenario's own Pyomo model solved with the plan fixed (the path of methods without
+    frames)."""
+    case, scen, _ = small
+    problem = prepare(case, method="lshaped", scenarios=scen, progress=False)
+    incumbent = LShaped(workers=workers).solve(problem).incumbents[0]
+    assert incumbent.frames is not None and set(incumbent.frames) == set(problem.names)
+    schedule, dispatch = plan_frames(problem, incumbent)
+    schedule_ref, dispatch_ref = plan_frames(problem, dataclasses.replace(incumbent, frames=None))
+    # the lines on (the plan's binaries) are the same rows; their run fractions may differ between alternative
+    # optima of a scenario's LP (a degenerate recourse), the scenario's cost may not
+    on = ["scenario", "site", "line", "period", "material"]
+    pd.testing.assert_frame_equal(schedule[on], schedule_ref[on])
+    for name in problem.names:
+        frame, ref = dispatch[name], dispatch_ref[name]
+        assert list(frame.columns) == list(ref.columns)
+        for col in [c for c in ref.columns if c.endswith(("_eur_per_mwh", "base_load_kw"))] + ["day_ahead_kw"]:
+            np.testing.assert_allclose(frame[col], ref[col], atol=1e-4, err_msg=f"{name} {col}")
+        assert frame.attrs["total_cost_eur"] == pytest.approx(ref.attrs["total_cost_eur"], rel=1e-6)

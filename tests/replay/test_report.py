@@ -10,7 +10,8 @@ import pytest
 from planner.replay.day import FIXED, RULE
 from planner.replay.report import cumulative_savings, write_report
 from planner.replay.settle import monthly_bills
-from planner.replay.compare import savings_table
+from planner.replay.compare import planner_table, savings_table
+from planner.replay.policies import SDDP_OPERATION
 
 
 def daily_table(days=14):
@@ -41,4 +42,16 @@ def test_report_writes_the_figures(small_case, tmp_path):
     assert page == tmp_path / "report.html" and page.stat().st_size > 10_000
     for name in ("cumulative_saving", "monthly_bills", "state", "forecast_coverage"):
         assert (tmp_path / "figures" / f"{name}.png").stat().st_size > 5_000
-    assert "Savings" in page.read_text()
+    assert "Savings" in page.read_text() and "planner against" not in page.read_text()
+
+
+def test_report_shows_the_planner_against_the_others(small_case, tmp_path):
+    daily = daily_table()
+    planner = daily[daily["policy"] == FIXED].assign(policy=SDDP_OPERATION, cost_eur=lambda f: f["cost_eur"] - 3.0)
+    daily = pd.concat([daily, planner], ignore_index=True)
+    page = write_report(daily, monthly_bills(daily, small_case), savings_table(daily), small_case, tmp_path,
+                        planner=planner_table(daily))
+    text = page.read_text()
+    assert "The planner against the other policies" in text and FIXED in text
+    table = pd.read_csv(tmp_path / "tables" / "planner_against.csv").set_index("reference")
+    assert table.loc[FIXED, "saving_eur_per_day"] == pytest.approx(3.0) and bool(table.loc[FIXED, "beats_it"])

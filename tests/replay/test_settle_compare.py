@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from planner.replay.compare import (block_bootstrap_mean, block_bootstrap_ratio, paired_difference, savings_table,
-                                    week_blocks)
+from planner.replay.compare import (block_bootstrap_mean, block_bootstrap_ratio, paired_difference, planner_table,
+                                    savings_table, week_blocks)
 from planner.replay.day import FIXED, PERFECT, RULE
-from planner.replay.policies import PERFECT_MONTH
+from planner.replay.policies import DETERMINISTIC, PERFECT_MONTH, SDDP_OPERATION
 from planner.replay.settle import monthly_bills
 
 
@@ -103,3 +103,22 @@ def test_paired_difference_between_two_policies_by_hand():
     assert reverse["saving_eur_per_day"] == pytest.approx(-20.0)
     with pytest.raises(ValueError, match="not replayed"):
         paired_difference(frame, PERFECT_MONTH, RULE)
+
+
+def test_the_planner_against_each_policy_by_hand():
+    # the planner costs 95 a day in week 1 and 75 in week 2; the fixed schedule 90 / 70 (the planner loses 5 a
+    # day, every day), the deterministic plan 100 / 80 (the planner saves 5 a day), the rule 100 every day
+    frame = daily([100.0] * 14, [90.0] * 7 + [70.0] * 7)
+    dates = frame["date"].unique()
+    planner = pd.DataFrame({"date": dates, "policy": SDDP_OPERATION, "cost_eur": [95.0] * 7 + [75.0] * 7})
+    determ = pd.DataFrame({"date": dates, "policy": DETERMINISTIC, "cost_eur": [100.0] * 7 + [80.0] * 7})
+    table = planner_table(pd.concat([frame, planner, determ], ignore_index=True), n_boot=4000).set_index("reference")
+    assert list(table.index) == [RULE, DETERMINISTIC, FIXED]      # the look-ahead was not replayed: no row
+    assert table.loc[DETERMINISTIC, "saving_eur_per_day"] == pytest.approx(5.0)
+    assert table.loc[FIXED, "saving_eur_per_day"] == pytest.approx(-5.0)
+    assert table.loc[RULE, "saving_eur_per_day"] == pytest.approx(15.0)
+    # week savings against the rule 5 and 25: the interval spans them and excludes 0
+    assert (table.loc[RULE, "saving_ci_low_eur_per_day"], table.loc[RULE, "saving_ci_high_eur_per_day"]) \
+        == pytest.approx((5.0, 25.0))
+    assert table["beats_it"].tolist() == [True, True, False] and (table["weeks"] == 2).all()
+    assert planner_table(frame).empty   # no planner replayed: nothing to compare

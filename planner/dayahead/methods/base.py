@@ -56,6 +56,7 @@ class Incumbent:
     fixed: dict | None = None
     models: dict | None = None
     schedule: dict | None = None   # {site: {line: {"on": ..., "run": ...}}} of a heuristic's fixed schedule
+    frames: dict | None = None     # {scenario name: (dispatch frame, schedule frame)} when the method has them
 
 
 @dataclass

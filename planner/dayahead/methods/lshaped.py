@@ -40,13 +40,15 @@ class LShapedPlan:
     zones: list
     history: list = field(default_factory=list)  # (phase, iteration, LB, UB, seconds)
     stats: dict = field(default_factory=dict)
+    frames: dict | None = None        # {scenario name: (dispatch frame, schedule frame)} of the plan, when asked
 
 
 def common_schedule(problem, prices: np.ndarray, expected_day: dict, *, mip_gap: float = 1e-3,
-                    time_limit: float = 10.0) -> dict:
+                    time_limit: float = 10.0, start: dict | None = None) -> dict:
     """Each site's schedule minimising its own cost plus the probability-weighted mean of ``prices``
     ((n_sub, T), EUR/MWh) times its supply, on ``expected_day`` (planner.dayahead.data.mean_data):
-    {binary name: 0/1}."""
+    {binary name: 0/1}. ``start``: a schedule {binary name: 0/1} given to each site's MIP as its starting
+    point (HiGHS completes it; a site whose binaries it does not all name starts from nothing)."""
     S, N, T = problem.n_scenarios, problem.n_sites, problem.n_periods
     p = np.asarray(problem.probabilities, dtype=float) / float(np.sum(problem.probabilities))
     mean_prices = np.einsum("s,sit->it", p, np.asarray(prices, dtype=float).reshape(S, N, T))
@@ -55,8 +57,12 @@ def common_schedule(problem, prices: np.ndarray, expected_day: dict, *, mip_gap:
     fixed = {}
     for i, site in enumerate(case.sites):
         sub = SiteSubproblem(expected, i, mip_gap=mip_gap, time_limit=time_limit)
-        sol = sub.solve_price(mean_prices[i])
         names = [v.name.split(".", 1)[1] for v in sub.price_model.binaries]
+        keys = [f"site[{site.name}].{name}" for name in names]
+        if start and all(k in start for k in keys):
+            for v, k in zip(sub.price_model.binaries, keys):
+                v.set_value(int(start[k]))
+        sol = sub.solve_price(mean_prices[i])
         for name, value in zip(names, sol.schedule):
             fixed[f"site[{site.name}].{name}"] = int(value)
     return fixed
@@ -64,17 +70,25 @@ def common_schedule(problem, prices: np.ndarray, expected_day: dict, *, mip_gap:
 
 def solve_lshaped(case, scenarios, *, rel_gap: float = 0.005, time_limit: float | None = None,
                   lp_tol: float = 1e-4, site_mip_gap: float = 1e-3, site_time_limit: float = 10.0,
-                  workers: int = 2, progress: bool = True, schedule: dict | None = None) -> LShapedPlan:
+                  workers: int = 2, progress: bool = True, schedule: dict | None = None,
+                  scenario_names: list | None = None) -> LShapedPlan:
     """Bounds and a plan for the day-ahead problem of ``case`` over ``scenarios`` (a ScenarioSet);
     the scenario LPs are spread over ``workers`` processes. ``schedule``: {binary name: 0/1}, e.g. the
     common schedule of a neighbouring problem (the same day's two-stage plan): evaluated first, and kept
     when it meets ``rel_gap`` against this problem's LP bound (the sites' MIPs are then skipped;
-    ``stats["schedule_reused"]``); otherwise the sites' best responses are computed as usual."""
+    ``stats["schedule_reused"]``); otherwise the sites' best responses are computed as usual.
+    ``scenario_names``: the plan's dispatch and schedule frames of each scenario are read from the scenario LPs
+    (``LShapedPlan.frames``, keyed by these names in scenario order)."""
     t0 = time.perf_counter()
     problem = CoupledProblem.from_case(case, scenarios)
     with ScenarioPool(problem, workers) as lps:
-        return _solve(problem, lps, mean_data(case, scenarios), t0, rel_gap, time_limit, lp_tol, site_mip_gap,
-                      site_time_limit, progress, schedule)
+        solved = _solve(problem, lps, mean_data(case, scenarios), t0, rel_gap, time_limit, lp_tol, site_mip_gap,
+                        site_time_limit, progress, schedule)
+        if scenario_names is not None and math.isfinite(solved.result.upper_bound):
+            lps.fix_binaries_all(solved.binaries)   # the plan's schedule (the LPs may hold another evaluated one)
+            by_w = lps.frames(solved.day_ahead_kw, scenario_names)
+            solved.frames = {scenario_names[w]: by_w[w] for w in sorted(by_w)}
+        return solved
 
 
 def _evaluate(problem, lps, lp, lower, fixed, rel_gap, lp_tol, left, progress, label):
@@ -125,7 +139,9 @@ def _solve(problem, lps, expected_day, t0, rel_gap, time_limit, lp_tol, site_mip
                     f"({time.perf_counter() - t1:.1f} s); the sites' MIPs are skipped")
         history += [("given schedule fixed", it, lower, ub, t + t1 - t0) for it, _, ub, t in ev.history]
     else:
-        fixed = common_schedule(problem, lp.prices, expected_day, mip_gap=site_mip_gap, time_limit=site_time_limit)
+        # the given schedule (when any) is the sites' MIP start
+        fixed = common_schedule(problem, lp.prices, expected_day, mip_gap=site_mip_gap, time_limit=site_time_limit,
+                                start=schedule)
         stats["schedule_s"] = time.perf_counter() - t1
         missing = set(lps.binary_names) - set(fixed)
         if missing:
@@ -157,8 +173,10 @@ class LShaped(Method):
     description = "L-shaped method (many scenarios: LP relaxation bound, common-schedule incumbent)"
     schedule_first_stage = False
 
-    def __init__(self, workers: int = 2, schedule: dict | None = None, then_ef: bool = False):
+    def __init__(self, workers: int = 2, schedule: dict | None = None, then_ef: bool = False,
+                 site_mip_gap: float = 1e-3):
         self.workers = workers  # processes for the scenario LPs (1: in this process, e.g. inside a pool worker)
+        self.site_mip_gap = site_mip_gap  # relative gap of each site's schedule MIP (solve_lshaped)
         self.schedule = schedule      # a schedule evaluated first (solve_lshaped's ``schedule``)
         # above the gap target with time left, the extensive form of the same problem follows (then_ef_outcome)
         self.then_ef = then_ef
@@ -171,11 +189,12 @@ class LShaped(Method):
                              "with schedule_first_stage=True")
         solved = solve_lshaped(problem.case, problem.scenarios, rel_gap=problem.rel_gap,
                                time_limit=problem.time_left(), progress=problem.progress, workers=self.workers,
-                               schedule=self.schedule)
+                               schedule=self.schedule, scenario_names=list(problem.names),
+                               site_mip_gap=self.site_mip_gap)
         self.used_schedule, self.schedule_reused = solved.binaries, bool(solved.stats.get("schedule_reused"))
         res = solved.result
-        incumbents = [Incumbent(res.upper_bound, res.first_stage, res.method, fixed=solved.binaries)] \
-            if math.isfinite(res.upper_bound) else []
+        incumbents = [Incumbent(res.upper_bound, res.first_stage, res.method, fixed=solved.binaries,
+                                frames=solved.frames)] if math.isfinite(res.upper_bound) else []
         left = problem.time_left()
         if self.then_ef and res.gap > problem.rel_gap and (left is None or left >= 5.0):
             return then_ef_outcome(problem, res, incumbents)
