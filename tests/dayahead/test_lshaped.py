@@ -15,6 +15,7 @@ import pytest
 from planner.dayahead import module
 from planner.dayahead.data import synthetic_scenarios
 from planner.dayahead.lshaped import ScenarioLPs, ScenarioPool, lshaped
+from planner.dayahead.methods.ef import ExtensiveForm
 from planner.dayahead.methods.lshaped import LShaped, solve_lshaped
 from planner.dayahead.model import build_day_ahead_model
 from planner.dayahead.plan import plan, plan_frames, prepare
@@ -178,3 +179,24 @@ def test_the_plans_frames_from_the_scenario_lps_equal_the_evaluated_models(small
         for col in [c for c in ref.columns if c.endswith(("_eur_per_mwh", "base_load_kw"))] + ["day_ahead_kw"]:
             np.testing.assert_allclose(frame[col], ref[col], atol=1e-4, err_msg=f"{name} {col}")
         assert frame.attrs["total_cost_eur"] == pytest.approx(ref.attrs["total_cost_eur"], rel=1e-6)
+
+
+@pytest.mark.slow
+def test_the_extensive_form_starts_from_a_given_l_shaped_schedule(small):
+    """The extensive form after an L-shaped plan fixes that plan's binaries first (no site heuristic): an
+    incumbent no dearer than the L-shaped plan (the same schedule, its volumes optimised exactly) and above the
+    LP bound; a schedule naming a binary the model lacks falls back to the site heuristic."""
+    case, scen, _ = small
+    problem = prepare(case, method="ef", scenarios=scen, progress=False, rel_gap=0.01, time_limit=20.0)
+    ls = LShaped(workers=1).solve(problem)
+    given = ls.incumbents[0].fixed
+    method = ExtensiveForm(binaries=given)
+    out = method.solve(problem)
+    start = [inc for inc in out.incumbents if inc.label == "given schedule"]
+    assert len(start) == 1 and start[0].fixed == given
+    assert ls.result.lower_bound - 1e-6 <= start[0].upper_bound <= ls.result.upper_bound + 1e-6
+    assert out.result.upper_bound <= start[0].upper_bound + 1e-6        # the MIP start: never worse
+    assert out.result.lower_bound <= out.result.upper_bound
+    wrong = {**given, "site[nowhere].line[x].on[M1,0]": 1}
+    labels = [inc.label for inc in ExtensiveForm(binaries=wrong).solve(problem).incumbents]
+    assert "given schedule" not in labels and "schedule-heuristic" in labels

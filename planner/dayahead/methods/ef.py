@@ -67,6 +67,30 @@ def incumbent_of_schedule(problem: DayAheadProblem, ef, solver, schedule) -> Inc
     return incumbent
 
 
+def incumbent_of_binaries(problem: DayAheadProblem, ef, solver, binaries: dict) -> Incumbent | None:
+    """The extensive form solved with ``binaries`` ({variable name in a scenario model: 0/1}, e.g. an L-shaped
+    plan's common schedule) fixed in every scenario (then freed again; the solution stays loaded as the MIP
+    start): a feasible plan, or None when a name is not in the model or the plan is infeasible."""
+    fixed = []
+    try:
+        for _, model in ef_scenarios(ef):
+            for name, value in binaries.items():
+                var = model.find_component(name)
+                if var is None:
+                    return None
+                var.fix(value)
+                fixed.append(var)
+        bounds = solve_with_bounds(ef, mip_gap=problem.rel_gap / 2, time_limit=problem.time_left(5.0),
+                                   solver=solver)
+    finally:
+        for v in fixed:
+            v.unfix()
+    if not math.isfinite(bounds.upper_bound):
+        return None
+    return Incumbent(bounds.upper_bound, first_stage_values(ef_scenarios(ef)[0][1]), "given schedule",
+                     fixed=dict(binaries))
+
+
 class ExtensiveForm(Method):
     """``warm_start=False``: the extensive form solved from scratch (the heuristic's plan is then only a
     candidate incumbent, not a MIP start): the reference the warm-started path is compared with."""
@@ -74,9 +98,11 @@ class ExtensiveForm(Method):
     name = "ef"
     description = "extensive form (every scenario in one MIP, HiGHS)"
 
-    def __init__(self, warm_start: bool = True, schedule=None):
+    def __init__(self, warm_start: bool = True, schedule=None, binaries: dict | None = None):
         self.warm_start = warm_start
         self.schedule = schedule   # a schedule tried first as the heuristic's (heuristic_incumbent)
+        # {binary name: 0/1} (e.g. an L-shaped plan's): fixed first instead of the heuristic (incumbent_of_binaries)
+        self.binaries = binaries
         self.used_schedule = None  # the schedule of the heuristic's incumbent of the last solve (None: none)
 
     def solve(self, problem: DayAheadProblem) -> MethodOutcome:
@@ -86,10 +112,12 @@ class ExtensiveForm(Method):
         log.message(f"built {len(problem.names)} scenarios in {time.perf_counter() - t0:.1f} s")
         # one persistent instance for both solves (between them the schedule is freed in place)
         solver = track_variable_bounds_only(appsi_highs(threads=1)) if self.warm_start else None
-        heuristic = heuristic_incumbent(problem, ef, solver, self.schedule)
+        heuristic = incumbent_of_binaries(problem, ef, solver, self.binaries) if self.binaries else None
+        if heuristic is None:
+            heuristic = heuristic_incumbent(problem, ef, solver, self.schedule)
         self.used_schedule = None if heuristic is None else heuristic.schedule
         if heuristic is not None:
-            log.message(f"schedule heuristic: incumbent {heuristic.upper_bound:,.2f}"
+            log.message(f"{heuristic.label}: incumbent {heuristic.upper_bound:,.2f}"
                         + ("; MIP start of the extensive form" if self.warm_start else ""))
         bounds = solve_with_bounds(ef, mip_gap=problem.rel_gap, time_limit=problem.time_left(5.0),
                                    progress=problem.progress, solver=solver,

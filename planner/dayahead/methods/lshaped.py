@@ -203,12 +203,14 @@ class LShaped(Method):
 
 def then_ef_outcome(problem: DayAheadProblem, res: SolveResult, incumbents: list) -> MethodOutcome:
     """The extensive form of the same problem after an L-shaped result above its gap target (its lower bound is
-    the LP relaxation's: about 1 plan in 20 of the default case stays 1.2 % above it), within the time left.
+    the LP relaxation's: about 1 plan in 20 of the default case stays 1.2 % above it), within the time left,
+    started from the L-shaped plan's schedule (no site heuristic).
     Both results bound the same problem: the higher lower bound, every incumbent (the plan picks the cheapest).
     An extensive form that fails leaves the L-shaped result, with the reason in its status."""
     t0 = time.perf_counter()
+    given = incumbents[0].fixed if incumbents else None   # the L-shaped plan's schedule: the MIP start
     try:
-        second = ExtensiveForm().solve(problem)
+        second = ExtensiveForm(binaries=given).solve(problem)
     except Exception as exc:
         res.status += f" (extensive form after it failed: {type(exc).__name__}: {exc})"[:300]
         return MethodOutcome(res, incumbents)
