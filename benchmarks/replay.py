@@ -162,7 +162,8 @@ def shared_work(case, real, n_days, options, start="2022-01-10"):
         out[label] = (res.daily.sort_values(["date", "policy"]).reset_index(drop=True), wall)
         plans = day_plans(res.daily)
         first = res.daily[res.daily["policy"] == SHARED_PLAN[0]]
-        kept = int(first["plan_schedule_reused"].fillna(False).astype(bool).sum())
+        kept = int(first["plan_schedule_reused"].eq(True).sum()) \
+            if "plan_schedule_reused" in first else 0      # the column exists when something is shared
         print(f"   {label}: wall {wall:.1f} s = {wall / n_days:.1f} s/day; projected year {365 * wall / n_days / 60:.1f} "
               f"min on 1 process, {365 * wall / n_days / 120:.1f} min on 2; plan gap max {100 * plans['gap'].max():.3f} %; "
               f"first plans keeping the previous day's schedule {kept} of {len(first)}; {load()}")
