@@ -70,6 +70,7 @@ class ScenarioLPs:
         self._col_of = {n: c for n, c in zip(self.binary_names, self.binary_cols)}
         self.n_x = len(self.x_cols)
         self.template, self._opt = m, opt   # the template holds the data of the scenario set last (set_scenario)
+        self._columns = None                # (variable, HiGHS column) of the template, listed by frames
         owned = range(problem.n_scenarios) if owned is None else owned
         self.h: dict[int, highspy.Highs] = {}
         for w in owned:
@@ -112,7 +113,7 @@ class ScenarioLPs:
         ``names[w]``): the HiGHS solution loaded into the template model, so a plan's dispatch needs no
         second model of each scenario."""
         m = self.template
-        if not hasattr(self, "_columns"):
+        if self._columns is None:
             cols = self._opt._pyomo_var_to_solver_var_map
             self._columns = [(v, cols[id(v)]) for v in m.component_data_objects(pyo.Var, descend_into=True)
                              if id(v) in cols]

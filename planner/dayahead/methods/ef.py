@@ -42,49 +42,45 @@ def heuristic_incumbent(problem: DayAheadProblem, ef, solver=None, schedule=None
     return incumbent_of_schedule(problem, ef, solver, schedule)
 
 
+def solved_with_fixed(problem: DayAheadProblem, ef, solver, pairs):
+    """The extensive form solved with each (variable, value) of ``pairs`` fixed, then freed again (the solution
+    stays loaded: the MIP start of the full solve): its bounds."""
+    fixed = []
+    try:
+        for var, value in pairs:
+            var.fix(value)
+            fixed.append(var)
+        return solve_with_bounds(ef, mip_gap=problem.rel_gap / 2, time_limit=problem.time_left(5.0), solver=solver)
+    finally:
+        for v in fixed:
+            v.unfix()
+
+
 def incumbent_of_schedule(problem: DayAheadProblem, ef, solver, schedule) -> Incumbent | None:
     """The extensive form solved with ``schedule`` fixed in every scenario (then freed again): a feasible
     plan, or None."""
     case = problem.case
     pairs = ef_scenarios(ef)
-    fixed = []
-    for _, model in pairs:
-        for site, line, b in line_blocks(model, case):
-            for key, val in schedule[site][line]["on"].items():
-                b.on[key].fix(val)
-                fixed.append(b.on[key])
-            for key, val in schedule[site][line]["run"].items():
-                b.run[key].fix(val)
-                fixed.append(b.run[key])
-    bounds = solve_with_bounds(ef, mip_gap=problem.rel_gap / 2, time_limit=problem.time_left(5.0), solver=solver)
-    incumbent = None
-    if math.isfinite(bounds.upper_bound):
-        model0 = pairs[0][1]
-        incumbent = Incumbent(bounds.upper_bound, first_stage_values(model0), "schedule-heuristic",
-                              fixed=schedule_values(model0, case), schedule=schedule)
-    for v in fixed:
-        v.unfix()
-    return incumbent
+    fixed = [(b.on[key], val) for _, model in pairs for site, line, b in line_blocks(model, case)
+             for key, val in schedule[site][line]["on"].items()]
+    fixed += [(b.run[key], val) for _, model in pairs for site, line, b in line_blocks(model, case)
+              for key, val in schedule[site][line]["run"].items()]
+    bounds = solved_with_fixed(problem, ef, solver, fixed)
+    if not math.isfinite(bounds.upper_bound):
+        return None
+    model0 = pairs[0][1]
+    return Incumbent(bounds.upper_bound, first_stage_values(model0), "schedule-heuristic",
+                     fixed=schedule_values(model0, case), schedule=schedule)
 
 
 def incumbent_of_binaries(problem: DayAheadProblem, ef, solver, binaries: dict) -> Incumbent | None:
     """The extensive form solved with ``binaries`` ({variable name in a scenario model: 0/1}, e.g. an L-shaped
     plan's common schedule) fixed in every scenario (then freed again; the solution stays loaded as the MIP
     start): a feasible plan, or None when a name is not in the model or the plan is infeasible."""
-    fixed = []
-    try:
-        for _, model in ef_scenarios(ef):
-            for name, value in binaries.items():
-                var = model.find_component(name)
-                if var is None:
-                    return None
-                var.fix(value)
-                fixed.append(var)
-        bounds = solve_with_bounds(ef, mip_gap=problem.rel_gap / 2, time_limit=problem.time_left(5.0),
-                                   solver=solver)
-    finally:
-        for v in fixed:
-            v.unfix()
+    pairs = [(model.find_component(name), value) for _, model in ef_scenarios(ef) for name, value in binaries.items()]
+    if any(var is None for var, _ in pairs):
+        return None
+    bounds = solved_with_fixed(problem, ef, solver, pairs)
     if not math.isfinite(bounds.upper_bound):
         return None
     return Incumbent(bounds.upper_bound, first_stage_values(ef_scenarios(ef)[0][1]), "given schedule",
